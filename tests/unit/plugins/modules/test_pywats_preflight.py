@@ -1,0 +1,800 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, the virinco.pywats contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# The network tests run real servers and a real proxy, on 127.0.0.1 only.
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import contextlib
+import datetime
+import errno
+import json
+import os
+import select
+import socket
+import socketserver
+import ssl
+import stat
+import sys
+import threading
+import time
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+from ansible_collections.virinco.pywats.plugins.modules import pywats_preflight as pf
+
+LOOPBACK = '127.0.0.1'
+TOKEN = 'c2VjcmV0LXRva2VuLTQy'
+
+
+# --- harness: exit_json / fail_json raise, module args patched -------------------------------
+
+class AnsibleExitJson(Exception):
+    pass
+
+
+class AnsibleFailJson(Exception):
+    pass
+
+
+SEEN_NO_LOG = []
+
+
+def exit_json(self, **kwargs):
+    kwargs.setdefault('changed', False)
+    raise AnsibleExitJson(kwargs)
+
+
+def fail_json(self, **kwargs):
+    SEEN_NO_LOG[:] = [set(self.no_log_values)]
+    kwargs['failed'] = True
+    raise AnsibleFailJson(kwargs)
+
+
+@pytest.fixture(autouse=True)
+def patch_exits(monkeypatch):
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+
+
+@contextlib.contextmanager
+def module_args(args):
+    try:
+        from ansible.module_utils.testing import patch_module_args
+    except ImportError:  # ansible-core < 2.19
+        patch_module_args = None
+    if patch_module_args is not None:
+        with patch_module_args(args):
+            yield
+        return
+    old = basic._ANSIBLE_ARGS
+    basic._ANSIBLE_ARGS = to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args}))
+    try:
+        yield
+    finally:
+        basic._ANSIBLE_ARGS = old
+
+
+class FakeHost(pf.Host):
+    """A healthy systemd station: fakes the kernel's files and syscalls, keeps real subprocesses and sockets."""
+
+    def __init__(self):
+        pf.Host.__init__(self, None)
+        self.environ = {}
+        self.euid = 0
+        self.dirs = {'/run/systemd/system'}
+        self.files = {'/proc/1/comm': 'systemd\n',
+                      '/proc/sys/fs/inotify/max_user_watches': '524288\n',
+                      '/proc/sys/fs/inotify/max_user_instances': '512\n'}
+        self.libc = '2.36'
+        self.enforcing = None
+        self.bound = []
+
+    def attach(self, module):
+        self.module = module
+        return self
+
+    def geteuid(self):
+        return self.euid
+
+    def isdir(self, path):
+        return path in self.dirs
+
+    def read(self, path):
+        return self.files.get(path)
+
+    def glibc(self):
+        return self.libc
+
+    def getenforce(self):
+        return self.enforcing
+
+    def bind(self, port):
+        self.bound.append(port)
+
+
+def run_main(monkeypatch, args, host=None):
+    host = host or FakeHost()
+    monkeypatch.setattr(pf, 'Host', host.attach)
+    with module_args(args):
+        with pytest.raises((AnsibleExitJson, AnsibleFailJson)) as info:
+            pf.main()
+    return info.value
+
+
+@pytest.fixture
+def base_args(tmp_path):
+    return {'python': sys.executable, 'state_dir': str(tmp_path / 'state'), 'venv_dir': str(tmp_path / 'venv'),
+            'min_free_mb_state': 1, 'min_free_mb_venv': 1}
+
+
+def by_name(result):
+    return dict((check['name'], check) for check in result['checks'])
+
+
+def fake_python(tmp_path, version):
+    """An interpreter stand-in: records its arguments and LC_ALL, prints a version."""
+    script = tmp_path / 'python3'
+    marker = tmp_path / 'python3.seen'
+    script.write_text('#!/bin/sh\nprintf "%%s|" "$LC_ALL" "$@" > %s\necho %s\n' % (marker, version))
+    script.chmod(0o755)
+    return str(script), marker
+
+
+# --- servers on 127.0.0.1 -----------------------------------------------------------------
+
+class ApiHandler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        server = self.server
+        server.requests.append((self.path, dict(self.headers)))
+        status, headers, body = server.reply
+        time.sleep(server.delay)
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def date_time_string(self, timestamp=None):
+        return formatdate(time.time() + self.server.clock_offset, usegmt=True)
+
+    def log_message(self, *args):
+        pass
+
+
+class ApiServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, context=None):
+        ThreadingHTTPServer.__init__(self, (LOOPBACK, 0), ApiHandler)
+        if context is not None:
+            self.socket = context.wrap_socket(self.socket, server_side=True)
+        self.requests = []
+        self.reply = (200, {'Content-Type': 'application/json'}, b'"24.2.0"')
+        self.delay = 0
+        self.clock_offset = 0
+
+    def handle_error(self, request, client_address):
+        pass
+
+    @property
+    def port(self):
+        return self.server_address[1]
+
+
+@contextlib.contextmanager
+def serving(server):
+    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05})
+    thread.daemon = True
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def api():
+    with serving(ApiServer()) as server:
+        yield server
+
+
+@pytest.fixture(scope='session')
+def pki(tmp_path_factory):
+    """A CA and a server certificate for 127.0.0.1."""
+    x509 = pytest.importorskip('cryptography.x509')
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    import ipaddress
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def name(text):
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, text)])
+
+    ca_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = (x509.CertificateBuilder().subject_name(name('preflight test CA')).issuer_name(name('preflight test CA'))
+          .public_key(ca_key.public_key()).serial_number(1)
+          .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+          .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+          .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+          .sign(ca_key, hashes.SHA256()))
+    leaf = (x509.CertificateBuilder().subject_name(name(LOOPBACK)).issuer_name(ca.subject)
+            .public_key(key.public_key()).serial_number(2)
+            .not_valid_before(now - datetime.timedelta(days=1)).not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(LOOPBACK))]),
+                           critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256()))
+    folder = tmp_path_factory.mktemp('pki')
+    pem = serialization.Encoding.PEM
+    (folder / 'ca.pem').write_bytes(ca.public_bytes(pem))
+    (folder / 'server.pem').write_bytes(leaf.public_bytes(pem) + key.private_bytes(
+        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    return {'ca': str(folder / 'ca.pem'), 'server': str(folder / 'server.pem')}
+
+
+@pytest.fixture
+def tls_api(pki):
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(pki['server'])
+    with serving(ApiServer(context)) as server:
+        yield server
+
+
+class ProxyHandler(socketserver.BaseRequestHandler):
+    """Answers absolute-URI requests itself and tunnels CONNECT, to 127.0.0.1 only."""
+
+    def handle(self):
+        head = b''
+        while b'\r\n\r\n' not in head:
+            chunk = self.request.recv(4096)
+            if not chunk:
+                return
+            head += chunk
+        head, rest = head.split(b'\r\n\r\n', 1)
+        self.server.seen.append(head.decode('latin-1'))
+        method, target = head.split(b' ')[:2]
+        if method != b'CONNECT':
+            body = b'"24.2.0-via-proxy"'
+            self.request.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n'
+                                 b'Content-Length: %d\r\n\r\n%s' % (len(body), body))
+            return
+        host, port = target.decode('ascii').rsplit(':', 1)
+        if host != LOOPBACK or self.server.refuse:
+            self.request.sendall(b'HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n')
+            return
+        upstream = socket.create_connection((host, int(port)), timeout=5)
+        self.request.sendall(b'HTTP/1.1 200 Connection established\r\n\r\n')
+        if rest:
+            upstream.sendall(rest)
+        deadline = time.time() + 10
+        with contextlib.closing(upstream):
+            while time.time() < deadline:
+                readable = select.select([self.request, upstream], [], [], 0.5)[0]
+                for source in readable:
+                    data = source.recv(65536)
+                    if not data:
+                        return
+                    (upstream if source is self.request else self.request).sendall(data)
+
+
+class Proxy(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self):
+        socketserver.ThreadingTCPServer.__init__(self, (LOOPBACK, 0), ProxyHandler)
+        self.seen = []
+        self.refuse = False
+
+    @property
+    def url(self):
+        return 'http://%s:%d' % self.server_address
+
+
+@pytest.fixture
+def proxy():
+    with serving(Proxy()) as server:
+        yield server
+
+
+def closed_port():
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind((LOOPBACK, 0))
+        return sock.getsockname()[1]
+
+
+def point_for(url, proxy=None, environ=None, no_proxy=None):
+    return pf.endpoint(url, proxy, no_proxy or [], environ or {})
+
+
+# --- python ------------------------------------------------------------------------------------
+
+def test_python_passes_with_a_new_enough_interpreter(monkeypatch, base_args):
+    result = run_main(monkeypatch, base_args)
+    assert isinstance(result, AnsibleExitJson)
+    data = result.args[0]
+    assert by_name(data)['python']['ok']
+    assert data['facts']['python_version'] == '%d.%d.%d' % sys.version_info[:3]
+
+
+def test_python_too_old_runs_it_with_lc_all_c_and_names_the_variable(monkeypatch, base_args, tmp_path):
+    python, marker = fake_python(tmp_path, '3.9.2')
+    result = run_main(monkeypatch, dict(base_args, python=python))
+    assert isinstance(result, AnsibleFailJson)
+    check = by_name(result.args[0])['python']
+    assert not check['ok'] and check['severity'] == 'error'
+    assert check['detail'] == '%s is Python 3.9.2, the client needs 3.10 or newer' % python
+    assert 'pywats_client_python' in check['remedy']
+    assert result.args[0]['facts']['python_version'] == '3.9.2'
+    assert marker.read_text() == 'C|-c|%s|' % pf.PY_PROBE
+
+
+def test_python_missing_or_not_executable(tmp_path):
+    facts = {}
+    missing = pf.check_python(str(tmp_path / 'nope'), '3.10', facts, run=None)
+    plain = tmp_path / 'python3'
+    plain.write_text('')
+    plain.chmod(stat.S_IRUSR)
+    not_exec = pf.check_python(str(plain), '3.10', facts, run=None, access=lambda path, mode: False)
+    broken = pf.check_python(str(plain), '3.10', facts, run=lambda argv: (127, '', 'boom'),
+                             access=lambda path, mode: True)
+    assert missing[0] is False and missing[1].endswith('does not exist')
+    assert not_exec[0] is False and not_exec[1].endswith('is not executable')
+    assert broken[0] is False and 'did not report its version (rc=127): boom' in broken[1]
+    assert facts == {}
+
+
+# --- privileges, init system ---------------------------------------------------------------
+
+def test_privileges():
+    assert pf.check_privileges(lambda: 0)[0] is True
+    ok, detail, remedy = pf.check_privileges(lambda: 1000)
+    assert ok is False and detail == 'running as uid 1000, not root' and 'become: true' in remedy
+
+
+def test_init_system():
+    files = {'/proc/1/comm': 'systemd\n'}
+    assert pf.check_init_system(lambda p: p == '/run/systemd/system', files.get)[0] is True
+    no_dir = pf.check_init_system(lambda p: False, {'/proc/1/comm': 'bash\n'}.get)
+    other_pid1 = pf.check_init_system(lambda p: True, {'/proc/1/comm': 'tini\n'}.get)
+    assert no_dir[:2] == (False, '/run/systemd/system is missing (PID 1 is bash)')
+    assert other_pid1[:2] == (False, '/run/systemd/system exists but PID 1 is tini')
+    assert 'systemd' in no_dir[2]
+
+
+# --- disk space ------------------------------------------------------------------------------
+
+class StatVfs(object):
+    def __init__(self, free_mb):
+        self.f_bavail, self.f_frsize = free_mb * 256, 4096
+
+
+def test_disk_space_on_real_paths_walks_up_to_an_existing_parent(tmp_path):
+    facts = {'free_mb': {}}
+    state = str(tmp_path / 'not' / 'yet' / 'there')
+    assert pf.nearest_existing(state, os.path.exists) == str(tmp_path)
+    ok, detail, remedy = pf.check_disk_space([('state_dir', state, 1)], facts)
+    too_much = pf.check_disk_space([('state_dir', state, 10 ** 12)], facts)
+    assert ok is True and str(tmp_path) in detail and remedy == ''
+    assert too_much[0] is False and 'MB needed for state_dir %s' % state in too_much[1]
+    assert facts['free_mb'][state] > 0
+
+
+def test_disk_space_adds_up_paths_on_one_filesystem():
+    existing = {'/', '/var', '/srv'}
+    devices = {'/': 1, '/var': 1, '/srv': 2}
+    needs = [('state_dir', '/var/lib/pywats', 200), ('venv_dir', '/opt/pywats/venv', 600),
+             ('watch folder', '/srv/drop', 100)]
+    facts = {'free_mb': {}}
+    ok, detail, remedy = pf.check_disk_space(needs, facts, existing.__contains__,
+                                             lambda path: StatVfs({1: 700, 2: 5000}[devices[path]]),
+                                             devices.get)
+    assert ok is False
+    assert detail == ('700 MB free on the filesystem of /var, 800 MB needed for state_dir /var/lib/pywats, '
+                      'venv_dir /opt/pywats/venv')
+    assert facts['free_mb'] == {'/var/lib/pywats': 700, '/opt/pywats/venv': 700, '/srv/drop': 5000}
+    assert remedy
+
+
+# --- server: dns, tcp, tls, api, clock --------------------------------------------------------
+
+def test_server_checks_pass_against_a_real_http_server(monkeypatch, base_args, api):
+    url = 'http://%s:%d/' % (LOOPBACK, api.port)
+    result = run_main(monkeypatch, dict(base_args, server_url=url, api_token=TOKEN))
+    assert isinstance(result, AnsibleExitJson)
+    data = result.args[0]
+    checks = by_name(data)
+    assert all(checks[name]['ok'] for name in ('server_dns', 'server_tcp', 'server_api', 'clock_skew'))
+    assert 'server_tls' in data['summary']['skipped']
+    assert data['facts']['server_version'] == '24.2.0'
+    assert api.requests[0][0] == '/api/App/Version'
+    assert api.requests[0][1]['Authorization'] == 'Basic %s' % TOKEN
+
+
+def test_server_checks_skipped_without_server_url(monkeypatch, base_args):
+    result = run_main(monkeypatch, base_args)
+    data = result.args[0]
+    assert isinstance(result, AnsibleExitJson)
+    assert set(pf.SERVER_CHECKS) <= set(data['summary']['skipped'])
+    assert not set(pf.SERVER_CHECKS) & set(by_name(data))
+
+
+def test_server_dns_failure_skips_what_depends_on_it(monkeypatch, base_args):
+    host = FakeHost()
+
+    def no_dns(*args):
+        raise socket.gaierror(socket.EAI_NONAME, 'Name or service not known')
+
+    host.getaddrinfo = no_dns
+    result = run_main(monkeypatch, dict(base_args, server_url='https://wats.example.invalid'), host)
+    data = result.args[0]
+    assert isinstance(result, AnsibleFailJson)
+    assert by_name(data)['server_dns']['detail'].startswith('cannot resolve wats.example.invalid')
+    assert data['summary']['skipped'] == ['server_tcp', 'server_tls', 'server_api', 'clock_skew', 'health_port']
+
+
+def test_server_tcp_refused():
+    point = point_for('http://%s:%d' % (LOOPBACK, closed_port()))
+    ok, detail, remedy = pf.check_server_tcp(point, 2, pf.tcp_connect)
+    assert ok is False and detail.startswith('cannot connect to 127.0.0.1:')
+    assert 'firewall' in remedy
+
+
+def test_server_tls_verified_with_ca_bundle(tls_api, pki):
+    point = point_for('https://%s:%d' % (LOOPBACK, tls_api.port))
+    ok, detail, remedy = pf.check_server_tls(point, 5, True, pki['ca'], pf.tcp_connect)
+    assert ok is True, detail
+    assert 'certificate verified against %s' % pki['ca'] in detail
+
+
+def test_server_tls_unknown_ca_fails_and_names_the_variables(tls_api):
+    point = point_for('https://%s:%d' % (LOOPBACK, tls_api.port))
+    ok, detail, remedy = pf.check_server_tls(point, 5, True, None, pf.tcp_connect)
+    assert ok is False and 'TLS handshake with 127.0.0.1' in detail
+    assert 'pywats_client_ca_bundle' in remedy and 'pywats_client_validate_certs' in remedy
+
+
+def test_server_tls_without_validation_and_with_a_missing_bundle(tls_api, tmp_path):
+    point = point_for('https://%s:%d' % (LOOPBACK, tls_api.port))
+    unverified = pf.check_server_tls(point, 5, False, None, pf.tcp_connect)
+    missing = pf.check_server_tls(point, 5, True, str(tmp_path / 'none.pem'), pf.tcp_connect)
+    assert unverified[0] is True and 'not verified' in unverified[1]
+    assert missing[0] is False and missing[1].startswith('cannot load CA bundle')
+
+
+def test_server_tls_on_a_plain_http_port(api):
+    point = point_for('https://%s:%d' % (LOOPBACK, api.port))
+    ok, detail, remedy = pf.check_server_tls(point, 5, True, None, pf.tcp_connect)
+    assert ok is False and 'speaks TLS' in remedy
+
+
+def test_https_through_the_proxy_option_tunnels_to_the_server(monkeypatch, base_args, tls_api, pki, proxy):
+    url = 'https://%s:%d' % (LOOPBACK, tls_api.port)
+    result = run_main(monkeypatch, dict(base_args, server_url=url, proxy=proxy.url, ca_bundle=pki['ca']))
+    data = result.args[0]
+    assert isinstance(result, AnsibleExitJson), data
+    checks = by_name(data)
+    assert checks['server_dns']['detail'].startswith('proxy 127.0.0.1:%d resolves' % proxy.server_address[1])
+    assert all(checks[name]['ok'] for name in pf.SERVER_CHECKS)
+    # One tunnel for the TLS check, one for the API call.
+    assert [line.split(' HTTP/')[0] for line in proxy.seen] == ['CONNECT 127.0.0.1:%d' % tls_api.port] * 2
+
+
+def test_http_through_a_proxy_from_the_environment(monkeypatch, base_args, proxy):
+    host = FakeHost()
+    host.environ = {'HTTP_PROXY': proxy.url, 'NO_PROXY': 'localhost'}
+    result = run_main(monkeypatch, dict(base_args, server_url='http://wats.example.invalid/'), host)
+    data = result.args[0]
+    assert isinstance(result, AnsibleExitJson), data
+    assert proxy.seen[0].startswith('GET http://wats.example.invalid/api/App/Version HTTP/1.1')
+    assert data['facts']['server_version'] == '24.2.0-via-proxy'
+
+
+def test_proxy_refusing_connect(tls_api, proxy):
+    proxy.refuse = True
+    point = point_for('https://%s:%d' % (LOOPBACK, tls_api.port), proxy=proxy.url)
+    ok, detail, remedy = pf.check_server_tls(point, 5, True, None, pf.tcp_connect)
+    assert ok is False and 'proxy refused CONNECT 127.0.0.1:%d: HTTP/1.1 403 Forbidden' % tls_api.port in detail
+
+
+def test_effective_proxy_rules():
+    env = {'HTTPS_PROXY': 'http://env-proxy:3128', 'no_proxy': '.corp.example, localhost'}
+    assert pf.effective_proxy('https', 'wats.example.com', None, [], env) == 'http://env-proxy:3128'
+    assert pf.effective_proxy('https', 'wats.corp.example', None, [], env) is None
+    assert pf.effective_proxy('http', 'wats.example.com', None, [], env) is None
+    assert pf.effective_proxy('https', 'wats.example.com', 'opt-proxy:8080', [], env) == 'http://opt-proxy:8080'
+    assert pf.effective_proxy('https', 'wats.example.com', 'http://p:1', ['example.com'], env) is None
+    assert pf.effective_proxy('https', 'anything', 'http://p:1', ['*'], {}) is None
+    point = point_for('https://wats.example.com', proxy='http://us%40r:p%3Ass@p.example:3128')
+    assert (point['proxy_host'], point['proxy_port']) == ('p.example', 3128)
+    assert point['proxy_auth'] == 'dXNAcjpwOnNz'  # base64 of "us@r:p:ss"
+
+
+def test_server_api_rejected_token_names_the_variable_not_the_value(monkeypatch, base_args, api):
+    api.reply = (401, {}, b'')
+    url = 'http://%s:%d' % (LOOPBACK, api.port)
+    result = run_main(monkeypatch, dict(base_args, server_url=url, api_token=TOKEN))
+    data = result.args[0]
+    assert isinstance(result, AnsibleFailJson)
+    check = by_name(data)['server_api']
+    assert check['detail'] == 'the server rejected the API token (HTTP 401 on GET %s/api/App/Version)' % url
+    assert 'pywats_client_api_token' in check['remedy']
+    assert TOKEN not in json.dumps(data)
+    assert TOKEN in SEEN_NO_LOG[0]
+    assert by_name(data)['clock_skew']['ok'] is True
+
+
+def test_server_api_without_token_on_401(api):
+    api.reply = (401, {}, b'')
+    point = point_for('http://%s:%d' % (LOOPBACK, api.port))
+    ok, detail, remedy = pf.check_server_api(point, None, 5, True, None, {}, pf.http_get)
+    assert ok is False and 'requires an API token and none is set' in detail
+    assert 'Authorization' not in api.requests[0][1]
+
+
+def test_server_api_does_not_follow_redirects(api):
+    api.reply = (302, {'Location': 'https://elsewhere.example/api/App/Version'}, b'')
+    point = point_for('http://%s:%d' % (LOOPBACK, api.port))
+    ok, detail, remedy = pf.check_server_api(point, None, 5, True, None, {}, pf.http_get)
+    assert ok is False and detail.endswith('redirects (HTTP 302) to https://elsewhere.example/api/App/Version')
+    assert len(api.requests) == 1 and 'does not follow redirects' in remedy
+
+
+def test_server_api_error_status_and_timeout(api):
+    point = point_for('http://%s:%d/wats/' % (LOOPBACK, api.port))
+    api.reply = (503, {}, b'down')
+    status = pf.check_server_api(point, None, 5, True, None, {}, pf.http_get)
+    api.reply, api.delay = (200, {}, b'"1"'), 1.5
+    slow = pf.check_server_api(point, None, 1, True, None, {}, pf.http_get)
+    assert status[0] is False and status[1].endswith('/wats/api/App/Version answered HTTP 503')
+    assert slow[0] is False and 'timed out' in slow[1]
+
+
+def test_server_api_over_https(tls_api, pki):
+    point = point_for('https://%s:%d' % (LOOPBACK, tls_api.port))
+    seen = {}
+    ok, detail, remedy = pf.check_server_api(point, TOKEN, 5, True, pki['ca'], seen, pf.http_get)
+    assert ok is True and seen['version'] == '24.2.0' and 'date' in seen['headers']
+
+
+def test_clock_skew_is_a_warning_and_never_fails_the_module(monkeypatch, base_args, api):
+    api.clock_offset = -1000
+    result = run_main(monkeypatch, dict(base_args, server_url='http://%s:%d' % (LOOPBACK, api.port)))
+    data = result.args[0]
+    assert isinstance(result, AnsibleExitJson)
+    check = by_name(data)['clock_skew']
+    assert check['ok'] is False and check['severity'] == 'warning'
+    assert check['detail'].startswith('the local clock is 10') and 'ahead of the server' in check['detail']
+    assert data['summary']['warnings'] == 1 and data['summary']['errors'] == 0
+    assert 999 <= data['facts']['clock_skew_seconds'] <= 1001
+
+
+def test_clock_skew_without_date_header():
+    ok, detail, remedy = pf.check_clock_skew(None, 300, {}, time.time)
+    assert ok is False and 'no usable Date header' in detail
+
+
+# --- health port ---------------------------------------------------------------------------
+
+TCP_TABLE = ('  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n'
+             '   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1\n')
+
+
+class FakeProc(object):
+    def __init__(self, cgroup, fd_readable=True):
+        self.files = {'/proc/net/tcp': TCP_TABLE, '/proc/net/tcp6': '  sl  local_address\n',
+                      '/proc/77/cgroup': cgroup, '/proc/77/comm': 'pywats-client\n'}
+        self.fd_readable = fd_readable
+
+    def read(self, path):
+        return self.files.get(path)
+
+    def listdir(self, path):
+        if path == '/proc':
+            return ['1', '77', 'self', 'net']
+        if path == '/proc/77/fd' and not self.fd_readable:
+            raise OSError(errno.EACCES, 'Permission denied')
+        return ['0', '3']
+
+    def readlink(self, path):
+        return 'socket:[4242]' if path == '/proc/77/fd/3' else '/dev/null'
+
+
+def in_use(port):
+    raise OSError(errno.EADDRINUSE, 'Address already in use')
+
+
+def test_health_port_free(monkeypatch, base_args):
+    host = FakeHost()
+    result = run_main(monkeypatch, dict(base_args, health_port=8080), host)
+    assert by_name(result.args[0])['health_port'] == {'name': 'health_port', 'ok': True, 'severity': 'error',
+                                                       'detail': 'port 8080 is free', 'remedy': ''}
+    assert host.bound == [8080]
+
+
+def test_health_port_held_by_the_service_itself():
+    proc = FakeProc('0::/system.slice/pywats-client.service\n')
+    ok, detail, remedy = pf.check_health_port(8080, 'pywats-client', in_use, proc.read, proc.listdir, proc.readlink)
+    assert ok is True and detail == 'port 8080 is held by pywats-client (pid 77) of pywats-client.service itself'
+
+
+def test_health_port_held_by_another_process():
+    proc = FakeProc('0::/system.slice/nginx.service\n')
+    ok, detail, remedy = pf.check_health_port(8080, 'pywats-client', in_use, proc.read, proc.listdir, proc.readlink)
+    assert ok is False and detail == 'port 8080 is in use by pywats-client (pid 77), not by pywats-client.service'
+    assert 'pywats_client_health_port' in remedy
+
+
+def test_health_port_owner_not_visible_and_bind_denied():
+    proc = FakeProc('', fd_readable=False)
+    hidden = pf.check_health_port(8080, 'pywats-client', in_use, proc.read, proc.listdir, proc.readlink)
+
+    def denied(port):
+        raise OSError(errno.EACCES, 'Permission denied')
+
+    no_perm = pf.check_health_port(80, 'pywats-client', denied, proc.read, proc.listdir, proc.readlink)
+    assert hidden[:2] == (False, 'port 8080 is in use by a process this check cannot see')
+    assert no_perm[0] is False and no_perm[1].startswith('cannot bind port 80')
+
+
+def test_port_owner_reads_tcp6_too():
+    proc = FakeProc('')
+    proc.files['/proc/net/tcp'], proc.files['/proc/net/tcp6'] = '  sl\n', TCP_TABLE.replace(
+        '00000000:1F90', '00000000000000000000000000000000:1F90')
+    assert pf.port_owner(8080, proc.read, proc.listdir, proc.readlink) == 77
+    assert pf.port_owner(8081, proc.read, proc.listdir, proc.readlink) is None
+
+
+# --- inotify, glibc, selinux -------------------------------------------------------------------
+
+def test_inotify():
+    facts = {}
+    good = {'/proc/sys/fs/inotify/max_user_watches': '524288\n', '/proc/sys/fs/inotify/max_user_instances': '1024\n'}
+    assert pf.check_inotify(524288, 512, facts, good.get)[0] is True
+    low = dict(good)
+    low['/proc/sys/fs/inotify/max_user_instances'] = '128\n'
+    ok, detail, remedy = pf.check_inotify(524288, 512, facts, low.get)
+    assert ok is False and detail == 'fs.inotify.max_user_instances = 128 (want 512 or more)'
+    assert 'fs.inotify.max_user_watches' in remedy and 'fs.inotify.max_user_instances' in remedy
+    assert 'pywats_client_inotify_manage' in remedy
+    assert facts['inotify'] == {'max_user_watches': 524288, 'max_user_instances': 128}
+
+
+def test_glibc_version_sources():
+    assert pf.glibc_version(lambda name: 'glibc 2.36', lambda: ('', '')) == '2.36'
+    assert pf.glibc_version(lambda name: None, lambda: ('glibc', '2.31')) == '2.31'
+
+    def unsupported(name):
+        raise ValueError('unrecognized configuration name')
+
+    assert pf.glibc_version(unsupported, lambda: ('', '')) is None
+
+
+def test_glibc_check():
+    assert pf.check_glibc('2.36', '2.34')[0] is True
+    ok, detail, remedy = pf.check_glibc('2.31', '2.34')
+    musl = pf.check_glibc(None, '2.34')
+    assert ok is False and detail == 'glibc 2.31 is older than 2.34'
+    assert 'manylinux_2_34' in remedy and 'PySide6-Essentials' in remedy
+    assert musl[0] is False
+
+
+def test_glibc_not_checked_without_pyside6(monkeypatch, base_args):
+    host = FakeHost()
+    host.libc = '2.28'
+    result = run_main(monkeypatch, dict(base_args, needs_pyside6=False), host)
+    data = result.args[0]
+    assert isinstance(result, AnsibleExitJson)
+    assert 'glibc' in data['summary']['skipped'] and data['facts']['glibc_version'] == '2.28'
+
+
+def test_selinux_mode_and_check():
+    assert pf.selinux_mode({'/sys/fs/selinux/enforce': '1\n'}.get, lambda: None) == 'enforcing'
+    assert pf.selinux_mode({'/sys/fs/selinux/enforce': '0'}.get, lambda: None) == 'permissive'
+    assert pf.selinux_mode({}.get, lambda: 'Enforcing\n') == 'enforcing'
+    assert pf.selinux_mode({}.get, lambda: None) == 'disabled'
+    ok, detail, remedy = pf.check_selinux('enforcing', False)
+    assert ok is False and 'pywats_client_selinux_manage: true' in remedy
+    assert pf.check_selinux('enforcing', True)[0] is True
+    assert pf.check_selinux('permissive', False)[:2] == (True, 'SELinux is permissive')
+
+
+def test_selinux_enforcing_is_only_a_warning(monkeypatch, base_args):
+    host = FakeHost()
+    host.files['/sys/fs/selinux/enforce'] = '1\n'
+    result = run_main(monkeypatch, base_args, host)
+    data = result.args[0]
+    assert isinstance(result, AnsibleExitJson)
+    assert by_name(data)['selinux']['severity'] == 'warning' and data['facts']['selinux_mode'] == 'enforcing'
+
+
+# --- the module as a whole -------------------------------------------------------------------
+
+def test_check_mode_runs_the_checks_and_changes_nothing(monkeypatch, base_args, tmp_path):
+    result = run_main(monkeypatch, dict(base_args, _ansible_check_mode=True))
+    data = result.args[0]
+    assert isinstance(result, AnsibleExitJson)
+    assert data['changed'] is False
+    assert [c['name'] for c in data['checks']] == ['python', 'privileges', 'init_system', 'disk_space', 'inotify',
+                                                   'glibc', 'selinux']
+    assert data['summary'] == {'errors': 0, 'warnings': 0, 'passed': 7,
+                               'skipped': ['server_dns', 'server_tcp', 'server_tls', 'server_api', 'clock_skew',
+                                           'health_port']}
+    assert not os.path.exists(base_args['state_dir']) and not os.path.exists(base_args['venv_dir'])
+
+
+def test_failure_message_lists_every_failed_error_check(monkeypatch, base_args, tmp_path):
+    python, marker = fake_python(tmp_path, '3.9.2')
+    host = FakeHost()
+    host.euid, host.libc = 1000, '2.31'
+    host.files['/proc/sys/fs/inotify/max_user_instances'] = '128\n'
+    result = run_main(monkeypatch, dict(base_args, python=python), host)
+    data = result.args[0]
+    assert isinstance(result, AnsibleFailJson)
+    assert data['msg'] == '; '.join([
+        'python: %s is Python 3.9.2, the client needs 3.10 or newer. Remedy: Install Python 3.10 or newer and set'
+        ' pywats_client_python to its path (for example /usr/bin/python3.11)' % python,
+        'privileges: running as uid 1000, not root. Remedy: Run the play (or the role) with become: true',
+        'glibc: glibc 2.31 is older than 2.34. Remedy: PySide6-Essentials, which the client imports even headless,'
+        ' ships only manylinux_2_34 wheels (glibc 2.34 or newer): move the station to a newer OS (for example'
+        ' Debian 12, Ubuntu 22.04, RHEL 9)',
+    ])
+    assert data['summary'] == {'errors': 3, 'warnings': 1, 'passed': 3,
+                               'skipped': ['server_dns', 'server_tcp', 'server_tls', 'server_api', 'clock_skew',
+                                           'health_port']}
+    assert len(data['checks']) == 7 and data['facts']['glibc_version'] == '2.31'
+
+
+def test_api_token_is_no_log():
+    assert pf.argument_spec()['api_token'] == {'type': 'str', 'no_log': True}
+
+
+def test_skip_known_and_unknown_names(monkeypatch, base_args):
+    skipped = run_main(monkeypatch, dict(base_args, skip=['selinux', 'inotify']))
+    unknown = run_main(monkeypatch, dict(base_args, skip=['selinux', 'dns']))
+    assert isinstance(skipped, AnsibleExitJson)
+    assert {'selinux', 'inotify'} <= set(skipped.args[0]['summary']['skipped'])
+    assert not {'selinux', 'inotify'} & set(by_name(skipped.args[0]))
+    assert skipped.args[0]['facts']['selinux_mode'] is None
+    assert isinstance(unknown, AnsibleFailJson)
+    message = unknown.args[0]['msg']
+    assert 'dns' in message and all(name in message for name in pf.CHECK_NAMES)
+
+
+@pytest.mark.parametrize('args, message', [
+    ({'server_url': 'wats.example.com'}, "server_url must be an http:// or https:// URL with a host, got 'wats.example.com'"),
+    ({'python_min': 'three'}, "python_min must be a version such as 3.10, got 'three'"),
+    ({'proxy': 'socks5://p:1080'}, 'proxy must be an http:// URL such as http://proxy.example.com:3128'),
+    ({'health_port': 70000}, 'health_port must be between 1 and 65535, got 70000'),
+])
+def test_bad_options_are_rejected_before_any_check(monkeypatch, base_args, args, message):
+    host = FakeHost()
+    result = run_main(monkeypatch, dict(base_args, **args), host)
+    assert isinstance(result, AnsibleFailJson)
+    assert result.args[0]['msg'] == message and 'checks' not in result.args[0]
+
+
+def test_a_crashing_check_is_reported_not_raised():
+    runner = pf.Runner([])
+
+    def crash():
+        raise RuntimeError('kaboom')
+
+    assert runner.run('inotify', crash) is False
+    assert runner.checks[0]['detail'] == 'the check itself failed: kaboom'
+    assert 'skip: [inotify]' in runner.checks[0]['remedy']
