@@ -16,8 +16,8 @@ version_added: 0.1.0
 description:
   - Runs read-only checks on a Linux test station before the pyWATS client is installed on it.
   - Each check reports a name, whether it passed, its severity, a detail and a remedy.
-  - The module fails when a check of severity C(error) fails, with one message that lists every failed
-    error check as C(name: detail. Remedy: remedy), joined by C(; ). Warnings never fail it.
+  - "The module fails when a check of severity C(error) fails, with one message that lists every failed
+    error check as C(name: detail. Remedy: remedy), joined by C(; ). Warnings never fail it."
   - Network checks contact only the host of O(server_url), or the proxy when one applies to it.
 author:
   - virinco.pywats contributors (@virinco)
@@ -78,7 +78,7 @@ options:
     type: str
   api_token:
     description:
-      - Token sent as C(Authorization: Basic <token>) on the version call, as the client sends it.
+      - "Token sent as C(Authorization: Basic <token>) on the version call, as the client sends it."
     type: str
   ca_bundle:
     description: CA bundle to verify the server's certificate with, instead of the system store.

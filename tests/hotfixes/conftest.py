@@ -7,6 +7,7 @@ test error with pip's output, never a skip.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -14,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-import hotfix_support as hs
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # also under --import-mode=importlib
+import hotfix_support as hs  # noqa: E402
 
 REQUIREMENTS = [f"pywats-api[client-headless]=={hs.HOTFIX_VERSION}", "PySide6-Essentials"]
 VENV_FIXTURES = {"client_venv", "overlay_factory"}
@@ -45,7 +47,11 @@ class ClientVenv:
 
 
 def _build_venv(root, stamp):
-    subprocess.run(["rm", "-rf", str(root)], check=True)
+    if root.exists():
+        if not (root / "pyvenv.cfg").is_file() and any(root.iterdir()):
+            pytest.fail(f"{root} is not a venv; not replacing it (see PYWATS_TEST_CACHE)",
+                        pytrace=False)
+        shutil.rmtree(root)
     subprocess.run([sys.executable, "-m", "venv", str(root)], check=True)
     cmd = [str(root / "bin/python"), "-m", "pip", "install", "--disable-pip-version-check",
            "--quiet", *REQUIREMENTS]

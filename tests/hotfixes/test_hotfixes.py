@@ -121,3 +121,28 @@ def test_04_health_server_stop_returns(patched, overlay_factory, run_script):
     assert stopped is patched
     if patched:
         assert last_json(proc)["health"] == 200
+
+
+def configurator_module_paths(site_packages):
+    """The module_path strings the shipped (Qt) configurator writes."""
+    import re
+    source = site_packages / "pywats_ui/apps/configurator/pages/converters.py"
+    found = re.findall(r'"(pywats_client\.converters\.standard\.\w+\.\w+)"', source.read_text())
+    return list(dict.fromkeys(found))
+
+
+@with_and_without("01-converter-registry")
+def test_01_every_configurator_module_path_loads(patched, client_venv, overlay_factory,
+                                                 run_script, tmp_path):
+    module_paths = configurator_module_paths(client_venv.site_packages)
+    assert hs.WSJF_MODULE_PATH in module_paths and len(module_paths) == 6
+    overlay = overlay_factory(patches(patched, "01-converter-registry"))
+
+    loaded = last_json(run_script("load_converters.py", overlay, tmp_path, *module_paths))
+
+    assert [f"{c['module']}.{c['class']}" for c in loaded] == (module_paths if patched else [])
+    for i, c in enumerate(loaded):
+        watch = tmp_path / f"w{i}"
+        assert (c["watch_path"], c["archive_path"], c["error_path"], c["action"]) == (
+            str(watch), str(watch / "Done"), str(watch / "Error"), "move")
+        assert c["matches"] == [True, True, False]

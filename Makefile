@@ -1,0 +1,54 @@
+# Entry points for people and CI. Every target sets up what it needs.
+#   make demo   deploy to a local fleet of three station containers + the stand-in
+#   make test   lint, unit tests, hotfix tests and every Molecule scenario
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
+export PIP_CACHE_DIR ?= /var/cache/pywats-test/pip
+export PYWATS_PIP_CACHE ?= $(PIP_CACHE_DIR)
+
+.PHONY: setup venv collection docker images demo demo-down test lint unit molecule sanity clean
+
+setup: venv collection docker images
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+# The role is addressed as virinco.pywats.*: expose this tree as that collection.
+collection:
+	mkdir -p .collections/ansible_collections/virinco
+	ln -sfn ../../.. .collections/ansible_collections/virinco/pywats
+
+docker:
+	scripts/ensure-docker.sh
+
+images: docker
+	scripts/build-images.sh 12 13 11
+
+demo: setup
+	scripts/local-fleet.sh up
+
+demo-down:
+	scripts/local-fleet.sh down
+
+test: setup
+	scripts/run-tests.sh
+
+lint: venv collection
+	scripts/run-tests.sh lint
+
+unit: venv collection
+	scripts/run-tests.sh unit
+
+molecule: setup
+	scripts/run-tests.sh molecule
+
+clean:
+	-scripts/local-fleet.sh down
+	rm -rf .collections .cache tests/output

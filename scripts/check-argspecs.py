@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""Fail when a role's defaults/main.yml and meta/argument_specs.yml list
+different options, or when a spec'd default differs from the defaults file."""
+import pathlib
+import sys
+
+import yaml
+
+root = pathlib.Path(__file__).resolve().parent.parent
+problems = []
+for role in sorted((root / "roles").iterdir()):
+    defaults_file = role / "defaults" / "main.yml"
+    spec_file = role / "meta" / "argument_specs.yml"
+    if not defaults_file.exists():
+        continue
+    if not spec_file.exists():
+        problems.append(f"{role.name}: defaults/main.yml exists but meta/argument_specs.yml does not")
+        continue
+    defaults = yaml.safe_load(defaults_file.read_text()) or {}
+    spec = (yaml.safe_load(spec_file.read_text()) or {}).get("argument_specs", {})
+    options = {}
+    for entry in spec.values():
+        options.update((entry or {}).get("options") or {})
+    for name in sorted(set(defaults) - set(options)):
+        problems.append(f"{role.name}: {name} is in defaults/main.yml but not in argument_specs")
+    for name in sorted(set(options) - set(defaults)):
+        problems.append(f"{role.name}: {name} is in argument_specs but not in defaults/main.yml")
+    for name in sorted(set(options) & set(defaults)):
+        opt = options[name]
+        if "default" not in opt:
+            problems.append(f"{role.name}: {name} has no default in argument_specs")
+        elif opt["default"] != defaults[name]:
+            problems.append(f"{role.name}: {name} defaults to {defaults[name]!r} but argument_specs says {opt['default']!r}")
+        if not opt.get("description"):
+            problems.append(f"{role.name}: {name} has no description in argument_specs")
+for p in problems:
+    print(p)
+print(f"argument specs: {'FAILED' if problems else 'ok'} ({len(problems)} problems)")
+sys.exit(1 if problems else 0)

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Run the test stages in order and print how long each took.
+#   scripts/run-tests.sh              every stage
+#   scripts/run-tests.sh lint unit    only these
+# Stages: lint, unit, hotfixes, molecule (scenarios from MOLECULE_SCENARIOS).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(lint unit hotfixes molecule)
+scenarios=${MOLECULE_SCENARIOS:-"default debian13"}
+export PIP_CACHE_DIR=${PIP_CACHE_DIR:-/var/cache/pywats-test/pip}
+export PYWATS_PIP_CACHE=${PYWATS_PIP_CACHE:-$PIP_CACHE_DIR}
+export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$PWD/.collections}
+mkdir -p "$PIP_CACHE_DIR"
+
+declare -a summary=()
+failed=0
+stage() {
+  local name=$1; shift
+  local start=$SECONDS rc
+  printf '\n===== stage %s =====\n' "$name"
+  "$@"; rc=$?
+  summary+=("$(printf '%-28s %4ds  %s' "$name" $((SECONDS - start)) "$([ $rc -eq 0 ] && echo ok || echo "FAILED (rc=$rc)")")")
+  [ $rc -eq 0 ] || failed=1
+  return $rc
+}
+
+# pytest's exit code 5 (no tests ran) is a failure here too.
+run_pytest() { python -m pytest "$@"; }
+
+lint() {
+  yamllint -s . && ansible-lint --profile production -q && python scripts/check-argspecs.py
+}
+
+for s in "${stages[@]}"; do
+  case "$s" in
+    lint) stage lint lint ;;
+    unit) stage unit run_pytest -q tests/unit ;;
+    hotfixes) stage hotfixes run_pytest -q tests/hotfixes ;;
+    molecule)
+      for sc in $scenarios; do stage "molecule $sc" molecule test -s "$sc"; done ;;
+    *) echo "unknown stage '$s' (allowed: lint unit hotfixes molecule)" >&2; exit 2 ;;
+  esac
+done
+
+printf '\n===== stage durations =====\n'
+printf '%s\n' "${summary[@]}"
+exit $failed
