@@ -739,7 +739,8 @@ class Runner(object):
     def run(self, name, func, *args):
         """Run one check unless skipped; returns True/False, or None when skipped."""
         if name in self.skip:
-            return self.skip_(name)
+            self.skip_(name)
+            return None
         try:
             ok, detail, remedy = func(*args)
         except Exception as exc:

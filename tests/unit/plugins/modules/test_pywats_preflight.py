@@ -14,10 +14,12 @@ import errno
 import json
 import os
 import select
+import shutil
 import socket
 import socketserver
 import ssl
 import stat
+import subprocess
 import sys
 import threading
 import time
@@ -208,10 +210,24 @@ def api():
         yield server
 
 
-@pytest.fixture(scope='session')
-def pki(tmp_path_factory):
-    """A CA and a server certificate for 127.0.0.1."""
-    x509 = pytest.importorskip('cryptography.x509')
+OPENSSL_CONFIG = """[req]
+distinguished_name = dn
+[dn]
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = critical, CA:FALSE
+subjectAltName = IP:127.0.0.1
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+"""
+
+
+def make_pki_with_cryptography(folder):
+    from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -239,11 +255,42 @@ def pki(tmp_path_factory):
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
             .sign(ca_key, hashes.SHA256()))
-    folder = tmp_path_factory.mktemp('pki')
     pem = serialization.Encoding.PEM
     (folder / 'ca.pem').write_bytes(ca.public_bytes(pem))
     (folder / 'server.pem').write_bytes(leaf.public_bytes(pem) + key.private_bytes(
         pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+
+
+def make_pki_with_openssl(folder, openssl):
+    config = folder / 'openssl.cnf'
+    config.write_text(OPENSSL_CONFIG)
+
+    def run(*args):
+        subprocess.run([openssl] + list(args), cwd=str(folder), check=True, capture_output=True)
+
+    for key in ('ca.key', 'server.key'):
+        run('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', key)
+    run('req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=preflight test CA', '-days', '30',
+        '-config', str(config), '-extensions', 'ca', '-out', 'ca.pem')
+    run('req', '-new', '-key', 'server.key', '-subj', '/CN=%s' % LOOPBACK, '-config', str(config), '-out', 'server.csr')
+    run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-set_serial', '2', '-days', '30',
+        '-extfile', str(config), '-extensions', 'server', '-out', 'server.crt')
+    (folder / 'server.pem').write_bytes((folder / 'server.crt').read_bytes() + (folder / 'server.key').read_bytes())
+
+
+@pytest.fixture(scope='session')
+def pki(tmp_path_factory):
+    """A CA and a server certificate for 127.0.0.1, made with cryptography or else the openssl tool."""
+    folder = tmp_path_factory.mktemp('pki')
+    try:
+        import cryptography  # noqa: F401, pylint: disable=unused-import
+    except ImportError:
+        openssl = shutil.which('openssl')
+        if not openssl:
+            pytest.skip('neither the cryptography package nor the openssl tool is available')
+        make_pki_with_openssl(folder, openssl)
+    else:
+        make_pki_with_cryptography(folder)
     return {'ca': str(folder / 'ca.pem'), 'server': str(folder / 'server.pem')}
 
 
@@ -622,8 +669,8 @@ def in_use(port):
 def test_health_port_free(monkeypatch, base_args):
     host = FakeHost()
     result = run_main(monkeypatch, dict(base_args, health_port=8080), host)
-    assert by_name(result.args[0])['health_port'] == {'name': 'health_port', 'ok': True, 'severity': 'error',
-                                                       'detail': 'port 8080 is free', 'remedy': ''}
+    expected = {'name': 'health_port', 'ok': True, 'severity': 'error', 'detail': 'port 8080 is free', 'remedy': ''}
+    assert by_name(result.args[0])['health_port'] == expected
     assert host.bound == [8080]
 
 
