@@ -81,8 +81,11 @@ options:
       - "Token sent as C(Authorization: Basic <token>) on the version call, as the client sends it."
     type: str
   ca_bundle:
-    description: CA bundle to verify the server's certificate with, instead of the system store.
-    type: path
+    description:
+      - CA certificates to verify the server's certificate with, instead of the system store.
+      - Either the path of a PEM file on the target or the PEM text itself (so that a CA not yet
+        installed on the target can be checked before anything changes).
+    type: str
   validate_certs:
     description: Verify the server's certificate. Set to V(false) only for a test server.
     type: bool
@@ -452,7 +455,19 @@ def ssl_context(validate_certs, ca_bundle):
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
         return context
+    if ca_bundle and is_pem(ca_bundle):
+        return ssl.create_default_context(cadata=ca_bundle)
     return ssl.create_default_context(cafile=ca_bundle or None)
+
+
+def is_pem(value):
+    return value.lstrip().startswith('-----BEGIN')
+
+
+def ca_label(ca_bundle):
+    if not ca_bundle:
+        return 'the system store'
+    return 'the given PEM certificates' if is_pem(ca_bundle) else ca_bundle
 
 
 def open_tunnel(sock, point):
@@ -474,11 +489,11 @@ def open_tunnel(sock, point):
 
 def check_server_tls(point, timeout, validate_certs, ca_bundle, connect):
     remedy = ('Set pywats_client_ca_bundle to the CA that signed the server certificate'
-              ' (or, for a test server only, pywats_client_validate_certs: false)')
+              ' (or, for a test server only, add server_tls to pywats_client_preflight_skip)')
     try:
         context = ssl_context(validate_certs, ca_bundle)
     except (IOError, OSError, ssl.SSLError) as exc:
-        return False, 'cannot load CA bundle %s: %s' % (ca_bundle, exc), remedy
+        return False, 'cannot load CA bundle %s: %s' % (ca_label(ca_bundle), exc), remedy
     host, port, label = hop(point)
     sock = None
     try:
@@ -505,7 +520,7 @@ def check_server_tls(point, timeout, validate_certs, ca_bundle, connect):
             version, point['host'], point['port']), ''
     expiry = cert.get('notAfter', 'unknown') if cert else 'unknown'
     return True, '%s with %s:%d; certificate verified against %s, valid until %s' % (
-        version, point['host'], point['port'], ca_bundle or 'the system store', expiry), ''
+        version, point['host'], point['port'], ca_label(ca_bundle), expiry), ''
 
 
 class NoRedirect(urllib_request.HTTPRedirectHandler):
@@ -647,7 +662,7 @@ def check_inotify(min_watches, min_instances, facts, read):
     if low:
         return False, ', '.join(low), (
             'Raise them with sysctl (fs.inotify.max_user_watches=%d, fs.inotify.max_user_instances=%d in'
-            ' /etc/sysctl.d/) or set pywats_client_inotify_manage: true to let the role do it' % (min_watches, min_instances))
+            ' /etc/sysctl.d/) or set pywats_client_sysctl_manage: true to let the role do it' % (min_watches, min_instances))
     return True, ', '.join(found), ''
 
 
@@ -849,7 +864,7 @@ def argument_spec():
         min_free_mb_watch=dict(type='int', default=100),
         server_url=dict(type='str'),
         api_token=dict(type='str', no_log=True),
-        ca_bundle=dict(type='path'),
+        ca_bundle=dict(type='str'),
         validate_certs=dict(type='bool', default=True),
         proxy=dict(type='str'),
         no_proxy=dict(type='list', elements='str', default=[]),

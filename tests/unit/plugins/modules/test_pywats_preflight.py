@@ -509,11 +509,22 @@ def test_server_tls_verified_with_ca_bundle(tls_api, pki):
     assert 'certificate verified against %s' % pki['ca'] in detail
 
 
+def test_server_tls_verified_with_pem_text(tls_api, pki):
+    # The role passes the controller's CA file as text: it is not on the host yet.
+    with open(pki['ca']) as fh:
+        pem = fh.read()
+    point = point_for('https://%s:%d' % (LOOPBACK, tls_api.port))
+    ok, detail, remedy = pf.check_server_tls(point, 5, True, pem, pf.tcp_connect)
+    assert ok is True, detail
+    assert 'certificate verified against the given PEM certificates' in detail
+    assert '-----BEGIN' not in detail
+
+
 def test_server_tls_unknown_ca_fails_and_names_the_variables(tls_api):
     point = point_for('https://%s:%d' % (LOOPBACK, tls_api.port))
     ok, detail, remedy = pf.check_server_tls(point, 5, True, None, pf.tcp_connect)
     assert ok is False and 'TLS handshake with 127.0.0.1' in detail
-    assert 'pywats_client_ca_bundle' in remedy and 'pywats_client_validate_certs' in remedy
+    assert 'pywats_client_ca_bundle' in remedy and 'pywats_client_preflight_skip' in remedy
 
 
 def test_server_tls_without_validation_and_with_a_missing_bundle(tls_api, tmp_path):
@@ -718,7 +729,7 @@ def test_inotify():
     ok, detail, remedy = pf.check_inotify(524288, 512, facts, low.get)
     assert ok is False and detail == 'fs.inotify.max_user_instances = 128 (want 512 or more)'
     assert 'fs.inotify.max_user_watches' in remedy and 'fs.inotify.max_user_instances' in remedy
-    assert 'pywats_client_inotify_manage' in remedy
+    assert 'pywats_client_sysctl_manage' in remedy
     assert facts['inotify'] == {'max_user_watches': 524288, 'max_user_instances': 128}
 
 
