@@ -2,11 +2,11 @@
 # Run the test stages in order and print how long each took.
 #   scripts/run-tests.sh              every stage
 #   scripts/run-tests.sh lint unit    only these
-# Stages: lint, unit, hotfixes, molecule (scenarios from MOLECULE_SCENARIOS).
+# Stages: lint, unit, hotfixes, integration, molecule (scenarios from MOLECULE_SCENARIOS).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(lint unit hotfixes molecule)
-scenarios=${MOLECULE_SCENARIOS:-"default debian13"}
+stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(lint unit hotfixes integration molecule)
+scenarios=${MOLECULE_SCENARIOS:-"default debian13 debian11"}
 export PIP_CACHE_DIR=${PIP_CACHE_DIR:-/var/cache/pywats-test/pip}
 export PYWATS_PIP_CACHE=${PYWATS_PIP_CACHE:-$PIP_CACHE_DIR}
 export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$PWD/.collections}
@@ -36,9 +36,10 @@ for s in "${stages[@]}"; do
     lint) stage lint lint ;;
     unit) stage unit run_pytest -q tests/unit ;;
     hotfixes) stage hotfixes run_pytest -q tests/hotfixes ;;
+    integration) stage integration run_pytest -q tests/integration ;;
     molecule)
       for sc in $scenarios; do stage "molecule $sc" molecule test -s "$sc"; done ;;
-    *) echo "unknown stage '$s' (allowed: lint unit hotfixes molecule)" >&2; exit 2 ;;
+    *) echo "unknown stage '$s' (allowed: lint unit hotfixes integration molecule)" >&2; exit 2 ;;
   esac
 done
 

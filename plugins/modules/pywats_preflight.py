@@ -633,7 +633,7 @@ def port_owner(port, read, listdir, readlink):
     return None
 
 
-def check_health_port(port, service_name, bind, read, listdir, readlink):
+def check_health_port(port, service_name, bind, read, listdir, readlink, unit_port=None):
     remedy = 'Stop the process that holds the port, or set pywats_client_health_port to a free port'
     try:
         bind(port)
@@ -643,6 +643,12 @@ def check_health_port(port, service_name, bind, read, listdir, readlink):
             return False, 'cannot bind port %d: %s' % (port, exc), remedy
     pid = port_owner(port, read, listdir, readlink)
     if pid is None:
+        # Without CAP_SYS_PTRACE (some containers) root cannot read other users'
+        # /proc/<pid>/fd. The unit's own settings still tell whether it is ours.
+        state, unit_health_port = unit_port(service_name) if unit_port else (None, None)
+        if state == 'active' and unit_health_port == port:
+            return True, ('port %d is held by %s.service itself (active, PYWATS_HEALTH_PORT=%d)'
+                          % (port, service_name, port)), ''
         return False, 'port %d is in use by a process this check cannot see' % port, remedy
     comm = (read('/proc/%d/comm' % pid) or '?').strip()
     unit = re.compile(r'/%s\.service(/|$)' % re.escape(service_name), re.M)
@@ -737,6 +743,23 @@ class Host(object):
     def run(self, argv):
         return self.module.run_command(argv, environ_update={'LC_ALL': 'C', 'LANG': 'C'})
 
+    def unit_port(self, service_name):
+        """(ActiveState, PYWATS_HEALTH_PORT from the unit's Environment=) of a unit."""
+        path = self.module.get_bin_path('systemctl')
+        if not path:
+            return None, None
+        rc, out, err = self.run([path, 'show', '%s.service' % service_name,
+                                 '--property=ActiveState', '--property=Environment'])
+        state, port = None, None
+        for line in (out or '').splitlines() if rc == 0 else []:
+            key, dummy, value = line.partition('=')
+            if key == 'ActiveState':
+                state = value.strip()
+            elif key == 'Environment':
+                found = re.search(r'(?:^|\s)PYWATS_HEALTH_PORT=(\d+)', value)
+                port = int(found.group(1)) if found else None
+        return state, port
+
     def getenforce(self):
         path = self.module.get_bin_path('getenforce')
         if not path:
@@ -817,7 +840,7 @@ def run_checks(p, host):
         runner.skip_('health_port')
     else:
         runner.run('health_port', check_health_port, p['health_port'], p['service_name'], host.bind, host.read,
-                   host.listdir, host.readlink)
+                   host.listdir, host.readlink, host.unit_port)
     runner.run('inotify', check_inotify, p['inotify_min_watches'], p['inotify_min_instances'], facts, host.read)
     facts['glibc_version'] = host.glibc()
     if p['needs_pyside6']:

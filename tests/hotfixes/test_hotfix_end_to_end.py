@@ -15,6 +15,7 @@ import subprocess
 import time
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -86,7 +87,7 @@ def start_service(client_venv, overlay_factory, standin, tmp_path):
                 [str(client_venv.python), str(hs.SCRIPTS / "run_service.py"),
                  "--instance-id", instance],
                 env=env, stdout=out, stderr=subprocess.STDOUT)
-        started.append((proc, log))
+        started.append((proc, log, instance))
         wait_for(lambda: health(port) == 200 or proc.poll() is not None, 30, "/health")
         assert proc.poll() is None, "service exited at start"
         assert any(r["method"] == "GET" and r["path"] == "/api/App/Version"
@@ -94,10 +95,12 @@ def start_service(client_venv, overlay_factory, standin, tmp_path):
         return proc, state, watch
 
     yield start
-    for proc, log in started:
+    for proc, log, instance in started:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        # a killed service leaves its socket behind
+        Path(f"/tmp/pyWATS_Service_{instance}.sock").unlink(missing_ok=True)
         print(log.read_text(errors="replace")[-4000:])
 
 

@@ -4,6 +4,7 @@ outcomes). Each runs the client's own code in a subprocess against a
 loopback stand-in of the WATS server."""
 
 import json
+import re
 
 import pytest
 
@@ -115,7 +116,7 @@ def test_03_pending_queue_uploads_what_the_pool_queued(patched, overlay_factory,
 def test_04_health_server_stop_returns(patched, overlay_factory, run_script):
     overlay = overlay_factory(patches(patched, "04-health-server-stop"))
 
-    proc = run_script("health_stop.py", overlay, hs.free_port(), timeout=6)
+    proc = run_script("health_stop.py", overlay, hs.free_port(), timeout=8)
 
     stopped = proc is not None and last_json(proc)["stop_seconds"] < 3
     assert stopped is patched
@@ -125,7 +126,6 @@ def test_04_health_server_stop_returns(patched, overlay_factory, run_script):
 
 def configurator_module_paths(site_packages):
     """The module_path strings the shipped (Qt) configurator writes."""
-    import re
     source = site_packages / "pywats_ui/apps/configurator/pages/converters.py"
     found = re.findall(r'"(pywats_client\.converters\.standard\.\w+\.\w+)"', source.read_text())
     return list(dict.fromkeys(found))

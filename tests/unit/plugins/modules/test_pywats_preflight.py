@@ -710,6 +710,33 @@ def test_health_port_owner_not_visible_and_bind_denied():
     assert no_perm[0] is False and no_perm[1].startswith('cannot bind port 80')
 
 
+def test_health_port_owner_hidden_but_unit_says_it_is_ours():
+    # Root without CAP_SYS_PTRACE cannot read the service's fds; the unit's
+    # settings decide instead.
+    proc = FakeProc('', fd_readable=False)
+    ours = pf.check_health_port(8080, 'pywats-client', in_use, proc.read, proc.listdir, proc.readlink,
+                                lambda name: ('active', 8080))
+    other_port = pf.check_health_port(8080, 'pywats-client', in_use, proc.read, proc.listdir, proc.readlink,
+                                      lambda name: ('active', 9090))
+    stopped = pf.check_health_port(8080, 'pywats-client', in_use, proc.read, proc.listdir, proc.readlink,
+                                   lambda name: ('inactive', 8080))
+    assert ours == (True, 'port 8080 is held by pywats-client.service itself (active, PYWATS_HEALTH_PORT=8080)', '')
+    assert other_port[:2] == (False, 'port 8080 is in use by a process this check cannot see')
+    assert stopped[0] is False
+
+
+def test_unit_port_parses_systemctl_show(monkeypatch):
+    class FakeModule(object):
+        def get_bin_path(self, name):
+            return '/bin/systemctl'
+
+        def run_command(self, argv, environ_update=None):
+            assert argv[1:3] == ['show', 'pywats-client.service']
+            return 0, 'ActiveState=active\nEnvironment=HOME=/var/lib/pywats PYWATS_HEALTH_PORT=18181 X=1\n', ''
+
+    assert pf.Host(FakeModule()).unit_port('pywats-client') == ('active', 18181)
+
+
 def test_port_owner_reads_tcp6_too():
     proc = FakeProc('')
     proc.files['/proc/net/tcp'], proc.files['/proc/net/tcp6'] = '  sl\n', TCP_TABLE.replace(
