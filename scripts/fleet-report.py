@@ -36,7 +36,7 @@ def health(port):
 
 def service_state(station):
     res = subprocess.run(["docker", "exec", station, "systemctl", "is-active", "pywats-client"],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, check=False)
     return res.stdout.strip() or res.stderr.strip()
 
 
@@ -85,7 +85,7 @@ def main():
     print("%-22s %-34s %-14s %s" % ("received", "serial number", "part number", "server id"))
     for r in got:
         print("%-22s %-34s %-14s %s" % (r.get("received", "")[:19], r.get("serialNumber"),
-                                       r.get("partNumber"), r.get("id")))
+                                        r.get("partNumber"), r.get("id")))
     if len(got) < args.wait_reports:
         print("\nexpected %d reports, got %d" % (args.wait_reports, len(got)), file=sys.stderr)
         return 1

@@ -45,14 +45,14 @@ def patch_is_applied(basedir, patch):
     return subprocess.run(
         ["patch", "--quiet", "--forward", "--strip=0", f"--directory={basedir}",
          f"--input={patch}", "--dry-run", "--reverse"],
-        capture_output=True, text=True).returncode == 0
+        capture_output=True, text=True, check=False).returncode == 0
 
 
 def apply_patch(basedir, patch, check=True, reverse=False):
     proc = subprocess.run(
         ["patch", "--quiet", "--forward", "--batch", "--reject-file=-", "--strip=0",
          f"--directory={basedir}", f"--input={patch}", *(["--reverse"] if reverse else [])],
-        capture_output=True, text=True)
+        capture_output=True, text=True, check=False)
     if check:
         assert proc.returncode == 0, f"{patch.name} failed:\n{proc.stdout}{proc.stderr}"
     return proc

@@ -112,10 +112,10 @@ def start_service(client_venv, overlay_factory, standin, tmp_path):
 ])
 def test_dropped_report_is_uploaded_and_sigterm_stops(patches, uploads, stops,
                                                       start_service, standin):
-    proc, _, watch = start_service(patches)
+    proc, dummy, watch = start_service(patches)
 
     hs.drop_report(watch)
-    done = wait_until(lambda: (watch / "Done/report.json").is_file(), 8 if not uploads else 20)
+    done = wait_until((watch / "Done/report.json").is_file, 8 if not uploads else 20)
     posts = standin.posts()
     assert (done, len(posts) == 1) == (uploads, uploads)
     if uploads:
@@ -140,7 +140,7 @@ def test_outage_is_queued_and_uploaded_exactly_once(start_service, standin):
     reports = state / "reports"
     standin.wsjf_status = 503
     hs.drop_report(watch)
-    wait_for(lambda: (watch / "Done/report.json").is_file(), 20, "report in Done")
+    wait_for((watch / "Done/report.json").is_file, 20, "report in Done")
     # the queue tries it at once, still during the outage, and parks it as .error
     wait_for(lambda: list(reports.glob("*.error")), 20, "a parked .error report")
     failed_posts = len(standin.posts())

@@ -88,7 +88,7 @@ def test_02_failed_submit_is_queued_not_dropped(patched, overlay_factory, standi
 
 @with_and_without("03-pending-queue-submit")
 def test_03_pending_queue_uploads_what_the_pool_queued(patched, overlay_factory, standin,
-                                                      run_script, tmp_path):
+                                                       run_script, tmp_path):
     overlay = overlay_factory(patches(patched, "03-pending-queue-submit"))
     watch = tmp_path / "watch"
     config = write_config(tmp_path, standin, watch)

@@ -165,8 +165,10 @@ def is_loopback_peer(host: str) -> bool:
     return address.is_loopback
 
 
-def read_token(token_file: str | None, environ=os.environ) -> tuple[str, str]:
+def read_token(token_file: str | None, environ=None) -> tuple[str, str]:
     """Return (token, where it came from). Never puts the token in a message."""
+    if environ is None:
+        environ = os.environ
     if token_file:
         try:
             with open(token_file, encoding="utf-8") as handle:
@@ -643,10 +645,10 @@ class Handler(BaseHTTPRequestHandler):
             return
         status = spec.get("status", 503)
         count = spec.get("count")
-        if type(status) is not int or status not in ALLOWED_FAILURE_STATUS:
+        if not isinstance(status, int) or isinstance(status, bool) or status not in ALLOWED_FAILURE_STATUS:
             self._error(400, "status must be an integer from 400 to 599, got %r" % (status,))
             return
-        if count is not None and (type(count) is not int or count < 1):
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
             self._error(400, "count must be a positive integer or absent, got %r" % (count,))
             return
         failure = self.state.set_failure(status, count)

@@ -18,9 +18,8 @@ from pathlib import Path
 
 state = Path(os.environ["PYWATS_TEST_STATE_DIR"])
 
-import pywats_client.core.config as config
-import pywats_client.core.service_manager as service_manager
-import pywats_client.service.health_server as health_server
+from pywats_client.core import config, service_manager
+from pywats_client.service import health_server
 
 _upstream_config_path = config.get_default_config_path
 

@@ -179,7 +179,7 @@ def test_registration_flow(url):
 
 
 def test_registering_again_voids_the_old_passcode(url):
-    _, old = call(url, "POST", "/api/Client/Register?id=ST-01", headers=AUTH)
+    dummy, old = call(url, "POST", "/api/Client/Register?id=ST-01", headers=AUTH)
     call(url, "POST", "/api/Client/Register?id=ST-01", headers=AUTH)
     station = {"Authorization": "Basic " + base64.b64encode(("ST-01:" + old).encode()).decode()}
 
@@ -221,8 +221,8 @@ def test_requests_are_logged_and_control_calls_are_not(url):
 
 def test_reports_are_written_to_the_state_dir(url, standin, tmp_path):
     raw = json.dumps(REPORT, indent=1).encode()
-    _, first = call(url, "POST", "/api/Report/WSJF", headers=AUTH, raw=raw)
-    _, second = call(url, "POST", "/api/Report/WSJF", {"sn": "2"}, AUTH)
+    dummy, first = call(url, "POST", "/api/Report/WSJF", headers=AUTH, raw=raw)
+    dummy, second = call(url, "POST", "/api/Report/WSJF", {"sn": "2"}, AUTH)
 
     files = sorted(os.listdir(tmp_path / "state" / "reports"))
     assert files == ["000001-%s.json" % first[0]["ID"], "000002-%s.json" % second[0]["ID"]]
@@ -237,7 +237,7 @@ def test_clearing_reports_keeps_files_and_numbering_goes_on(url, standin, tmp_pa
     standin.stop()
 
     with wats_standin.Standin(TOKEN, state_dir=str(tmp_path / "state")) as again:
-        _, reply = call(again.url, "POST", "/api/Report/WSJF", REPORT, AUTH)
+        dummy, reply = call(again.url, "POST", "/api/Report/WSJF", REPORT, AUTH)
 
     files = sorted(os.listdir(tmp_path / "state" / "reports"))
     assert len(files) == 2 and files[1] == "000002-%s.json" % reply[0]["ID"]
@@ -248,10 +248,10 @@ def test_concurrent_uploads_are_all_recorded(url, tmp_path):
         replies = list(pool.map(lambda n: call(url, "POST", "/api/Report/WSJF", {"sn": str(n)}, AUTH),
                                 range(40)))
 
-    assert all(status == 200 for status, _ in replies)
+    assert all(status == 200 for status, dummy in replies)
     listed = client.reports(url)
     assert sorted(r["seq"] for r in listed) == list(range(1, 41))
-    assert {r["id"] for r in listed} == {body[0]["ID"] for _, body in replies}
+    assert {r["id"] for r in listed} == {body[0]["ID"] for dummy, body in replies}
     assert len(os.listdir(tmp_path / "state" / "reports")) == 40
 
 
@@ -260,7 +260,7 @@ def test_concurrent_uploads_are_all_recorded(url, tmp_path):
 def test_failure_with_a_count_fails_that_many_uploads(url):
     assert client.set_failure(url, 503, count=2) == {"status": 503, "remaining": 2}
 
-    statuses = [call(url, "POST", "/api/Report/WSJF", REPORT, AUTH)[0] for _ in range(3)]
+    statuses = [call(url, "POST", "/api/Report/WSJF", REPORT, AUTH)[0] for dummy in range(3)]
 
     assert statuses == [503, 503, 200]
     assert len(client.reports(url)) == 1
@@ -271,7 +271,7 @@ def test_failure_with_a_count_fails_that_many_uploads(url):
 
 def test_failure_without_a_count_lasts_until_reset(url):
     client.set_failure(url, 502)
-    statuses = [call(url, "POST", "/api/Report/WSJF", REPORT, AUTH)[0] for _ in range(4)]
+    statuses = [call(url, "POST", "/api/Report/WSJF", REPORT, AUTH)[0] for dummy in range(4)]
     # Only uploads fail: the version check still answers.
     assert call(url, "GET", "/api/App/Version")[0] == 200
     client.reset(url)
@@ -347,7 +347,7 @@ def test_token_and_passcodes_never_reach_the_log(url, caplog):
     call(url, "POST", "/api/Report/WSJF", REPORT, {"Authorization": "Basic " + TOKEN + "x"})
     call(url, "GET", "/api/Nope?token=" + TOKEN)
     call(url, "POST", "/api/Report/WSJF", {"sn": TOKEN}, AUTH)
-    _, passcode = call(url, "POST", "/api/Client/Register?id=S1", headers=AUTH)
+    dummy, passcode = call(url, "POST", "/api/Client/Register?id=S1", headers=AUTH)
     credential = base64.b64encode(("S1:" + passcode).encode()).decode()
     call(url, "GET", "/api/internal/Client/Ping?c=" + credential, headers={"Authorization": "Basic " + credential})
 
@@ -359,7 +359,7 @@ def test_token_and_passcodes_never_reach_the_log(url, caplog):
 
 def run_cli(*args, env=None, timeout=10):
     return subprocess.run([PYTHON, str(SCRIPT), *args], env=env, capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, check=False)
 
 
 def base_env(**extra):
@@ -415,7 +415,7 @@ def test_cli_serves_until_sigterm_and_keeps_the_token_out_of_its_logs(tmp_path):
         assert len(client.wait_for_reports(url, 1, timeout=2)) == 1
     finally:
         proc.send_signal(signal.SIGTERM)
-        _, stderr = proc.communicate(timeout=5)
+        dummy, stderr = proc.communicate(timeout=5)
 
     assert proc.returncode == 0
     assert not ready.exists()
