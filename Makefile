@@ -1,6 +1,6 @@
 # Entry points for people and CI. Every target sets up what it needs.
 #   make demo   deploy to a local fleet of three station containers + the stand-in
-#   make test   lint, unit tests, hotfix tests and every Molecule scenario
+#   make test   lint, ansible-test sanity, unit tests, hotfix tests and every Molecule scenario
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -42,6 +42,9 @@ test: setup
 
 lint: venv collection
 	scripts/run-tests.sh lint
+
+sanity: venv
+	scripts/run-tests.sh sanity
 
 unit: venv collection
 	scripts/run-tests.sh unit

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Fail when a role's defaults/main.yml and meta/argument_specs.yml list
 different options, or when a spec'd default differs from the defaults file."""
 import pathlib

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Print the local fleet's health and the reports the WATS stand-in received,
 or drop a sample report into a station's watch folder.
 

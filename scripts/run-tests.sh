@@ -2,10 +2,10 @@
 # Run the test stages in order and print how long each took.
 #   scripts/run-tests.sh              every stage
 #   scripts/run-tests.sh lint unit    only these
-# Stages: lint, unit, hotfixes, integration, molecule (scenarios from MOLECULE_SCENARIOS).
+# Stages: lint, sanity, unit, hotfixes, integration, molecule (scenarios from MOLECULE_SCENARIOS).
 set -uo pipefail
-cd "$(dirname "$0")/.."
-stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(lint unit hotfixes integration molecule)
+cd "$(dirname "$0")/.." || exit 2
+stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(lint sanity unit hotfixes integration molecule)
 scenarios=${MOLECULE_SCENARIOS:-"default debian13 debian11"}
 export PIP_CACHE_DIR=${PIP_CACHE_DIR:-/var/cache/pywats-test/pip}
 export PYWATS_PIP_CACHE=${PYWATS_PIP_CACHE:-$PIP_CACHE_DIR}
@@ -25,8 +25,10 @@ stage() {
 }
 
 # pytest's exit code 5 (no tests ran) is a failure here too.
+# shellcheck disable=SC2329  # run through stage()
 run_pytest() { python -m pytest "$@"; }
 
+# shellcheck disable=SC2329  # run through stage()
 lint() {
   yamllint -s . && ansible-lint --profile production -q && python scripts/check-argspecs.py
 }
@@ -34,12 +36,13 @@ lint() {
 for s in "${stages[@]}"; do
   case "$s" in
     lint) stage lint lint ;;
+    sanity) stage sanity scripts/sanity.sh ;;
     unit) stage unit run_pytest -q tests/unit ;;
     hotfixes) stage hotfixes run_pytest -q tests/hotfixes ;;
     integration) stage integration run_pytest -q tests/integration ;;
     molecule)
       for sc in $scenarios; do stage "molecule $sc" molecule test -s "$sc"; done ;;
-    *) echo "unknown stage '$s' (allowed: lint unit hotfixes integration molecule)" >&2; exit 2 ;;
+    *) echo "unknown stage '$s' (allowed: lint sanity unit hotfixes integration molecule)" >&2; exit 2 ;;
   esac
 done
 

@@ -34,6 +34,6 @@ case "$action" in
     if alive; then kill "$(cat "$pidfile")"; echo "stand-in on port $port stopped"; fi
     rm -f "$pidfile" "$dir/ready" ;;
   status)
-    alive && echo "running" || { echo "stopped"; exit 3; } ;;
+    if alive; then echo "running"; else echo "stopped"; exit 3; fi ;;
   *) echo "usage: $0 start|stop|status PORT STATE_DIR [TOKEN_FILE]" >&2; exit 2 ;;
 esac

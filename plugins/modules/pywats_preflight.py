@@ -142,13 +142,23 @@ options:
     description: Whether the role will manage SELinux labels. When V(false), an enforcing SELinux is a warning.
     type: bool
     default: false
+  index_url:
+    description:
+      - Package index (PEP 503 simple API) that pip will install from, such as V(https://pypi.org/simple).
+      - When set, the C(package_index) check asks it for O(index_package) through the proxy that applies.
+        Leave it unset for installs that need no index (a wheelhouse or an OS package).
+    type: str
+  index_package:
+    description: Package the C(package_index) check asks the index for.
+    type: str
+    default: pywats-api
   skip:
     description: Checks not to run. They are listed under RV(summary.skipped).
     type: list
     elements: str
     default: []
     choices: [python, privileges, init_system, disk_space, server_dns, server_tcp, server_tls, server_api,
-              clock_skew, health_port, inotify, glibc, selinux]
+              clock_skew, health_port, inotify, glibc, selinux, package_index]
 notes:
   - Server checks run in order; after one fails, the ones that depend on it are skipped.
     C(server_tls) runs only for C(https://) URLs, and C(clock_skew) only when the server answered.
@@ -287,7 +297,7 @@ CHECKS = (
     ('python', 'error'), ('privileges', 'error'), ('init_system', 'error'), ('disk_space', 'error'),
     ('server_dns', 'error'), ('server_tcp', 'error'), ('server_tls', 'error'), ('server_api', 'error'),
     ('clock_skew', 'warning'), ('health_port', 'error'), ('inotify', 'warning'), ('glibc', 'error'),
-    ('selinux', 'warning'),
+    ('selinux', 'warning'), ('package_index', 'error'),
 )
 CHECK_NAMES = [name for name, severity in CHECKS]
 SEVERITY = dict(CHECKS)
@@ -545,6 +555,24 @@ def http_get(url, headers, timeout, proxy, context):
         return response.getcode(), answer, response.read(65536)
     finally:
         response.close()
+
+
+def check_package_index(index_url, package, timeout, proxy, no_proxy, environ, validate_certs, ca_bundle, fetch):
+    """The index pip installs from answers for the client's package (PEP 503 simple page)."""
+    remedy = ('Without access to a package index, build a wheelhouse once on a controller that has it'
+              ' (playbook virinco.pywats.wheelhouse) and deploy with pywats_client_install_source: wheelhouse'
+              ' and pywats_client_wheelhouse_dir; or set pywats_client_pip_index_url to a reachable mirror,'
+              ' or pywats_client_proxy')
+    point = endpoint(index_url, proxy, no_proxy, environ)
+    url = '%s/%s/' % (index_url.rstrip('/'), re.sub(r'[-_.]+', '-', package).lower())
+    try:
+        context = ssl_context(validate_certs, ca_bundle) if point['scheme'] == 'https' else None
+        status, headers, body = fetch(url, {'Accept': 'text/html'}, timeout, point.get('proxy'), context)
+    except Exception as exc:  # any failure to reach the index is the finding itself
+        return False, 'the package index %s is unreachable: %s' % (index_url, to_native(exc)), remedy
+    if status != 200:
+        return False, 'the package index %s answered %s for %s' % (index_url, status, package), remedy
+    return True, 'the package index %s lists %s' % (index_url, package), ''
 
 
 def check_server_api(point, token, timeout, validate_certs, ca_bundle, seen, fetch):
@@ -850,6 +878,11 @@ def run_checks(p, host):
     if 'selinux' not in runner.skip:
         facts['selinux_mode'] = selinux_mode(host.read, host.getenforce)
     runner.run('selinux', check_selinux, facts['selinux_mode'], p['selinux_manage'])
+    if p['index_url']:
+        runner.run('package_index', check_package_index, p['index_url'], p['index_package'], p['timeout'],
+                   p['proxy'], p['no_proxy'], host.environ, p['validate_certs'], p['ca_bundle'], host.fetch)
+    else:
+        runner.skip_('package_index')
     return runner.checks, runner.summary(), facts
 
 
@@ -900,6 +933,8 @@ def argument_spec():
         needs_pyside6=dict(type='bool', default=True),
         glibc_min=dict(type='str', default='2.34'),
         selinux_manage=dict(type='bool', default=False),
+        index_url=dict(type='str'),
+        index_package=dict(type='str', default='pywats-api'),
         skip=dict(type='list', elements='str', default=[], choices=CHECK_NAMES),
     )
 

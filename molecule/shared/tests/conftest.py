@@ -13,7 +13,8 @@ REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..")
 if REPO not in sys.path:
     sys.path.insert(0, REPO)
 
-from tests.standin import client as standin  # noqa: E402  pylint: disable=unused-import  (path set above; test_station.py imports it from here)
+# Imported after sys.path is set above; test_station.py takes `standin` from here.
+from tests.standin import client as standin  # noqa: E402  # pylint: disable=unused-import
 
 SERVICE = "pywats-client"
 

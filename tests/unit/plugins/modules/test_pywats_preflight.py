@@ -492,7 +492,7 @@ def test_server_dns_failure_skips_what_depends_on_it(monkeypatch, base_args):
     data = result.args[0]
     assert isinstance(result, AnsibleFailJson)
     assert by_name(data)['server_dns']['detail'].startswith('cannot resolve wats.example.invalid')
-    assert data['summary']['skipped'] == ['server_tcp', 'server_tls', 'server_api', 'clock_skew', 'health_port']
+    assert data['summary']['skipped'] == ['server_tcp', 'server_tls', 'server_api', 'clock_skew', 'health_port', 'package_index']
 
 
 def test_server_tcp_refused():
@@ -819,7 +819,7 @@ def test_check_mode_runs_the_checks_and_changes_nothing(monkeypatch, base_args, 
                                                    'glibc', 'selinux']
     assert data['summary'] == {'errors': 0, 'warnings': 0, 'passed': 7,
                                'skipped': ['server_dns', 'server_tcp', 'server_tls', 'server_api', 'clock_skew',
-                                           'health_port']}
+                                           'health_port', 'package_index']}
     assert not os.path.exists(base_args['state_dir']) and not os.path.exists(base_args['venv_dir'])
 
 
@@ -841,7 +841,7 @@ def test_failure_message_lists_every_failed_error_check(monkeypatch, base_args, 
     ])
     assert data['summary'] == {'errors': 3, 'warnings': 1, 'passed': 3,
                                'skipped': ['server_dns', 'server_tcp', 'server_tls', 'server_api', 'clock_skew',
-                                           'health_port']}
+                                           'health_port', 'package_index']}
     assert len(data['checks']) == 7 and data['facts']['glibc_version'] == '2.31'
 
 
@@ -883,3 +883,33 @@ def test_a_crashing_check_is_reported_not_raised():
     assert runner.run('inotify', crash) is False
     assert runner.checks[0]['detail'] == 'the check itself failed: kaboom'
     assert 'skip: [inotify]' in runner.checks[0]['remedy']
+
+
+# --- package_index ---------------------------------------------------------------------------
+
+def test_package_index_lists_the_package(api):
+    api.reply = (200, {'Content-Type': 'text/html'}, b'<a href="pywats_api-0.6.0rc1-py3-none-any.whl">x</a>')
+    index = 'http://%s:%d/simple' % (LOOPBACK, api.port)
+    ok, detail, remedy = pf.check_package_index(index, 'PyWATS_api', 5, None, [], {}, True, None, pf.http_get)
+    assert ok is True and detail == 'the package index %s lists PyWATS_api' % index
+    # PEP 503 normalises the name in the URL.
+    assert api.requests[0][0] == '/simple/pywats-api/'
+
+
+def test_package_index_unreachable_names_the_wheelhouse_way():
+    index = 'http://%s:%d/simple' % (LOOPBACK, closed_port())
+    ok, detail, remedy = pf.check_package_index(index, 'pywats-api', 2, None, [], {}, True, None, pf.http_get)
+    assert ok is False and detail.startswith('the package index %s is unreachable: ' % index)
+    assert 'pywats_client_install_source: wheelhouse' in remedy and 'virinco.pywats.wheelhouse' in remedy
+
+
+def test_package_index_without_the_package(api):
+    api.reply = (404, {'Content-Type': 'text/plain'}, b'not found')
+    index = 'http://%s:%d/simple' % (LOOPBACK, api.port)
+    ok, detail, remedy = pf.check_package_index(index, 'pywats-api', 5, None, [], {}, True, None, pf.http_get)
+    assert ok is False and detail == 'the package index %s answered 404 for pywats-api' % index
+
+
+def test_package_index_check_runs_only_when_an_index_is_given(monkeypatch, base_args):
+    result = run_main(monkeypatch, dict(base_args), FakeHost())
+    assert 'package_index' in result.args[0]['summary']['skipped']

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Run `ansible-test sanity` on this collection, as CI does.
+#   scripts/sanity.sh                   every sanity test
+#   scripts/sanity.sh --test pylint     arguments go on to `ansible-test sanity`
+# The controller is Python 3.11 (the project venv). `compile` and `import` also run for
+# the module on the Pythons of the Debian releases it targets (3.9 for 11, 3.13 for 13)
+# when a real interpreter of that version is found (SANITY_TARGET_PYTHONS to change).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export PATH="$root/.venv/bin:$PATH"
+work=$root/.cache/sanity
+dest=$work/ansible_collections/virinco/pywats
+targets=${SANITY_TARGET_PYTHONS-"3.9 3.13"}
+
+# ansible-test only tests a tree at .../ansible_collections/NAMESPACE/NAME: copy the
+# collection's files there afresh (tracked and new ones, not what .gitignore ignores).
+rm -rf "$dest"
+mkdir -p "$dest"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  git ls-files -z --cached --others --exclude-standard |
+    while IFS= read -r -d '' f; do [ -e "$f" ] && printf '%s\0' "$f"; done |
+    tar --null -T - -cf - | tar -xf - -C "$dest"
+else
+  tar --exclude=./.git --exclude=./.venv --exclude=./.cache --exclude=./.collections \
+    --exclude=./tests/output --exclude=__pycache__ --exclude=.pytest_cache -cf - . |
+    tar -xf - -C "$dest"
+fi
+# ansible-test lists a collection's files with git when it finds a .git at the collection
+# or above it; this repo's would list none, since it ignores .cache/. The copy's own
+# (empty) repo makes it list them as git would here: every file not ignored.
+if command -v git >/dev/null; then git init -q "$dest"; fi
+
+# ansible-test puts pip into each of its sanity venvs with a get-pip script that it
+# downloads from Ansible's CI file server, which is not reachable from CI here (package
+# registries only). It reuses a copy from its cache, so seed the cache with our
+# stand-in (scripts/sanity-get-pip.py says how it works). A real get-pip already cached,
+# say on a machine with full network access, is left alone.
+pip_version=$(python -c '
+import types
+from ansible_test._internal.python_requirements import get_venv_packages
+print(get_venv_packages(types.SimpleNamespace(version="3.11"))["pip"])')
+get_pip=$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py
+if [ ! -s "$get_pip" ] || grep -q 'virinco.pywats get-pip stand-in' "$get_pip"; then
+  install -D -m 0644 scripts/sanity-get-pip.py "$get_pip"
+fi
+
+# ansible-test looks for pythonX.Y on PATH, in an environment it cleans, where pyenv's
+# shims fail: give it a directory of links to real interpreters instead.
+real_python() {
+  local p
+  for p in $(type -a -P "python$1") "${PYENV_ROOT:-$HOME/.pyenv}/versions/$1".*/bin/"python$1"; do
+    case $p in */shims/*) continue ;; esac
+    if [ -x "$p" ]; then echo "$p"; return; fi
+  done
+}
+bin=$work/bin
+rm -rf "$bin"
+mkdir -p "$bin"
+found=()
+for v in $targets; do
+  real=$(real_python "$v")
+  if [ -n "$real" ]; then
+    ln -s "$real" "$bin/python$v"
+    found+=("$v")
+  else
+    echo "sanity: no Python $v here, so no compile and import test on it" >&2
+  fi
+done
+
+cd "$dest"
+# --color: ansible-test colours only a terminal anyway; keep logs plain.
+ansible-test sanity --python 3.11 --color no "$@"
+if [ $# -eq 0 ]; then
+  for v in "${found[@]}"; do
+    PATH="$bin:$PATH" ansible-test sanity --python "$v" --test compile --test import --color no
+  done
+fi
