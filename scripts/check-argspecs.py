@@ -18,21 +18,22 @@ for role in sorted((root / "roles").iterdir()):
         continue
     defaults = yaml.safe_load(defaults_file.read_text()) or {}
     spec = (yaml.safe_load(spec_file.read_text()) or {}).get("argument_specs", {})
-    options = {}
-    for entry in spec.values():
-        options.update((entry or {}).get("options") or {})
-    for name in sorted(set(defaults) - set(options)):
-        problems.append(f"{role.name}: {name} is in defaults/main.yml but not in argument_specs")
-    for name in sorted(set(options) - set(defaults)):
-        problems.append(f"{role.name}: {name} is in argument_specs but not in defaults/main.yml")
-    for name in sorted(set(options) & set(defaults)):
-        opt = options[name]
-        if "default" not in opt:
-            problems.append(f"{role.name}: {name} has no default in argument_specs")
-        elif opt["default"] != defaults[name]:
-            problems.append(f"{role.name}: {name} defaults to {defaults[name]!r} but argument_specs says {opt['default']!r}")
-        if not opt.get("description"):
-            problems.append(f"{role.name}: {name} has no description in argument_specs")
+    main = (spec.get("main") or {}).get("options") or {}
+    for name in sorted(set(defaults) - set(main)):
+        problems.append(f"{role.name}: {name} is in defaults/main.yml but not in argument_specs (main)")
+    for entry_point, entry in spec.items():
+        options = (entry or {}).get("options") or {}
+        for name in sorted(set(options) - set(defaults)):
+            problems.append(f"{role.name}: {name} is in argument_specs ({entry_point}) but not in defaults/main.yml")
+        for name in sorted(set(options) & set(defaults)):
+            opt = options[name]
+            if entry_point == "main" and "default" not in opt:
+                problems.append(f"{role.name}: {name} has no default in argument_specs (main)")
+            elif "default" in opt and opt["default"] != defaults[name]:
+                problems.append(f"{role.name}: {name} defaults to {defaults[name]!r} but argument_specs"
+                                f" ({entry_point}) says {opt['default']!r}")
+            if not opt.get("description"):
+                problems.append(f"{role.name}: {name} has no description in argument_specs ({entry_point})")
 for p in problems:
     print(p)
 print(f"argument specs: {'FAILED' if problems else 'ok'} ({len(problems)} problems)")

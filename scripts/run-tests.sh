@@ -6,10 +6,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(lint sanity unit hotfixes integration molecule)
-scenarios=${MOLECULE_SCENARIOS:-"default debian13 debian11"}
+scenarios=${MOLECULE_SCENARIOS:-"default debian13 debian11 offline"}
 export PIP_CACHE_DIR=${PIP_CACHE_DIR:-/var/cache/pywats-test/pip}
 export PYWATS_PIP_CACHE=${PYWATS_PIP_CACHE:-$PIP_CACHE_DIR}
 export ANSIBLE_COLLECTIONS_PATH=${ANSIBLE_COLLECTIONS_PATH:-$PWD/.collections}
+# One wheelhouse per run, shared by the offline scenario and the fleet tests.
+export PYWATS_WHEELHOUSE=${PYWATS_WHEELHOUSE:-$PWD/.cache/wheelhouse}
 mkdir -p "$PIP_CACHE_DIR"
 
 declare -a summary=()
@@ -29,6 +31,13 @@ stage() {
 run_pytest() { python -m pytest "$@"; }
 
 # shellcheck disable=SC2329  # run through stage()
+# Debian 12 has Python 3.11, Debian 13 Python 3.13.
+wheelhouse() {
+  ansible-playbook playbooks/wheelhouse.yml -e pywats_client_wheelhouse_dir="$PYWATS_WHEELHOUSE" \
+    -e '{"pywats_client_wheelhouse_targets": [{"python": "3.11"}, {"python": "3.13"}]}'
+}
+
+# shellcheck disable=SC2329  # run through stage()
 lint() {
   yamllint -s . && ansible-lint --profile production -q && python scripts/check-argspecs.py
 }
@@ -39,6 +48,7 @@ for s in "${stages[@]}"; do
     sanity) stage sanity scripts/sanity.sh ;;
     unit) stage unit run_pytest -q tests/unit ;;
     hotfixes) stage hotfixes run_pytest -q tests/hotfixes ;;
+    wheelhouse) stage wheelhouse wheelhouse ;;
     integration) stage integration run_pytest -q tests/integration ;;
     molecule)
       for sc in $scenarios; do stage "molecule $sc" molecule test -s "$sc"; done ;;

@@ -11,7 +11,8 @@
 # small function that returns a result from New-CheckResult; Invoke-PreflightCheck records it.
 # Written for Windows PowerShell 5.1: no ternaries, no null-coalescing, no pipeline chain operators.
 
-# Run order and severity of every check. The keys are also the choices of the skip option.
+# Run order and severity of every check. The keys are also the choices of the skip option
+# (as object[]: Ansible.Basic rejects a string[] there).
 $CheckSeverity = [ordered]@{
     administrator = 'error'
     python = 'error'
@@ -49,7 +50,7 @@ $spec = @{
         max_clock_skew = @{ type = 'int'; default = 300 }
         health_port = @{ type = 'int' }
         service_name = @{ type = 'str'; default = 'pyWATS_Service' }
-        skip = @{ type = 'list'; elements = 'str'; default = @(); choices = [string[]]$CheckSeverity.Keys }
+        skip = @{ type = 'list'; elements = 'str'; default = @(); choices = @($CheckSeverity.Keys) }
     }
     supports_check_mode = $true
 }
@@ -210,6 +211,16 @@ function New-CheckResult {
     @{ ok = $Ok; detail = $Detail; remedy = $Remedy }
 }
 
+function Get-ErrorMessage {
+    <# The innermost message of an error: a failed .NET call comes wrapped in "Exception calling ...". #>
+    param($ErrorRecord)
+    $exception = $ErrorRecord.Exception
+    while ($null -ne $exception.InnerException) {
+        $exception = $exception.InnerException
+    }
+    $exception.Message
+}
+
 function New-PreflightRunner {
     param([string[]]$Skip)
     @{
@@ -243,7 +254,7 @@ function Invoke-PreflightCheck {
         }
     }
     catch {
-        $outcome = New-CheckResult -Ok $false -Detail "the check itself failed: $($_.Exception.Message)" -Remedy (
+        $outcome = New-CheckResult -Ok $false -Detail "the check itself failed: $(Get-ErrorMessage -ErrorRecord $_)" -Remedy (
             "Add $Name to pywats_client_preflight_skip and report this as a bug of virinco.pywats.win_pywats_preflight")
     }
     $Runner.checks.Add([ordered]@{
@@ -454,7 +465,12 @@ function Get-ClockSkew {
     param([string]$DateHeader, [datetime]$NowUtc)
     $parsed = [datetime]::MinValue
     $styles = [System.Globalization.DateTimeStyles]::AdjustToUniversal -bor [System.Globalization.DateTimeStyles]::AssumeUniversal
-    if (-not $DateHeader -or -not [datetime]::TryParse($DateHeader, [System.Globalization.CultureInfo]::InvariantCulture, $styles, [ref]$parsed)) {
+    $culture = [System.Globalization.CultureInfo]::InvariantCulture
+    if (-not $DateHeader) {
+        return $null
+    }
+    if (-not [datetime]::TryParseExact($DateHeader.Trim(), 'r', $culture, $styles, [ref]$parsed) -and
+        -not [datetime]::TryParse($DateHeader, $culture, $styles, [ref]$parsed)) {
         return $null
     }
     [int][math]::Round(($NowUtc - $parsed).TotalSeconds)
@@ -510,7 +526,10 @@ function Test-UwfExcluded {
     $relative = ConvertTo-VolumeRelativePath -Path $Path
     foreach ($exclusion in $Exclusions) {
         $excluded = ConvertTo-VolumeRelativePath -Path $exclusion
-        if ($excluded -eq '' -or $relative -eq $excluded -or $relative.StartsWith($excluded + '\')) {
+        if ($excluded -eq '') {
+            continue
+        }
+        if ($relative -eq $excluded -or $relative.StartsWith($excluded + '\')) {
             return $true
         }
     }
@@ -520,7 +539,8 @@ function Test-UwfExcluded {
 function Get-UwfProblem {
     <#
     What the Unified Write Filter would throw away. State: @{ current_enabled; next_enabled; volumes = @(@{ drive = 'C:';
-    current = $true; protected = $true; exclusions = @('\Users\x') }) }; Paths: @(@{ what; path }). Returns one text per path at risk.
+    current = $true; protected = $true; exclusions = @('\Users\x') }) }; Paths: @(@{ what; path }).
+    Returns @{ what; path; drive; when } for each path whose writes would be thrown away.
     #>
     param($State, $Paths)
     foreach ($entry in $Paths) {
@@ -540,7 +560,7 @@ function Get-UwfProblem {
             }
         }
         if ($when.Count -gt 0) {
-            '{0} {1} (volume {2} protected {3}, path not excluded)' -f $entry.what, $entry.path, $drive, ($when -join ' and ')
+            @{ what = $entry.what; path = $entry.path; drive = $drive; when = ($when -join ' and ') }
         }
     }
 }
@@ -620,7 +640,7 @@ function Get-PythonProbe {
         $answer = Invoke-Executable -FilePath $Path -Arguments ('-I -c "{0}"' -f $PythonProbe) -TimeoutSeconds $TimeoutSeconds
     }
     catch {
-        $probe.problem = "$Path cannot be run: $($_.Exception.Message)"
+        $probe.problem = "$Path cannot be run: $(Get-ErrorMessage -ErrorRecord $_)"
         return $probe
     }
     $parsed = $null
@@ -675,7 +695,13 @@ function Get-LauncherPython {
     if ($null -eq $launcher) {
         return
     }
-    $answer = Invoke-Executable -FilePath $launcher.Source -Arguments '-0p' -TimeoutSeconds $TimeoutSeconds
+    try {
+        $answer = Invoke-Executable -FilePath $launcher.Source -Arguments '-0p' -TimeoutSeconds $TimeoutSeconds
+    }
+    catch {
+        # A launcher that cannot run lists nothing; the registry may still know an interpreter.
+        return
+    }
     ConvertFrom-PyLauncherList -Text ($answer.stdout + "`n" + $answer.stderr)
 }
 
@@ -686,12 +712,12 @@ function Get-VolumeFreeSpace {
     try {
         @{
             volume = [Virinco.Pywats.Preflight.Disk]::VolumeOf($anchor)
-            free = [long]([Virinco.Pywats.Preflight.Disk]::FreeBytes($anchor) / $Mib)
+            free = [long][math]::Floor([Virinco.Pywats.Preflight.Disk]::FreeBytes($anchor) / $Mib)
             error = $null
         }
     }
     catch {
-        @{ volume = $null; free = $null; error = $_.Exception.Message }
+        @{ volume = $null; free = $null; error = (Get-ErrorMessage -ErrorRecord $_) }
     }
 }
 
@@ -713,7 +739,7 @@ function Connect-TcpEndpoint {
         }
         catch {
             $client.Close()
-            $problems.Add($_.Exception.Message -replace '^Exception calling "EndConnect" with "1" argument\(s\): ', '')
+            $problems.Add((Get-ErrorMessage -ErrorRecord $_))
         }
     }
     if ($problems.Count -eq 0) {
@@ -759,9 +785,20 @@ function Get-TlsProtocol {
     $protocols = [System.Security.Authentication.SslProtocols]::Tls12
     $names = [enum]::GetNames([System.Security.Authentication.SslProtocols])
     if ($names -contains 'Tls13' -and [Environment]::OSVersion.Version.Build -ge 20348) {
-        $protocols = $protocols -bor [System.Security.Authentication.SslProtocols]'Tls13'
+        $protocols = [System.Security.Authentication.SslProtocols]([int]$protocols -bor [int][System.Security.Authentication.SslProtocols]'Tls13')
     }
     $protocols
+}
+
+function ConvertTo-TlsLabel {
+    param([string]$Protocol)
+    if ($Protocol -match '^Tls(\d)(\d)$') {
+        return "TLS $($Matches[1]).$($Matches[2])"
+    }
+    if ($Protocol -eq 'Tls') {
+        return 'TLS 1.0'
+    }
+    $Protocol
 }
 
 function New-CertificateCheck {
@@ -873,9 +910,9 @@ function ConvertFrom-VersionBody {
 # --- the checks ------------------------------------------------------------------------------
 
 function Test-Administrator {
-    $identity = [Security.Principal.WindowsIdentity]::GetCurrent()
-    $principal = New-Object -TypeName Security.Principal.WindowsPrincipal -ArgumentList $identity
-    if ($principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)) {
+    $identity = [System.Security.Principal.WindowsIdentity]::GetCurrent()
+    $principal = New-Object -TypeName System.Security.Principal.WindowsPrincipal -ArgumentList $identity
+    if ($principal.IsInRole([System.Security.Principal.WindowsBuiltInRole]::Administrator)) {
         return New-CheckResult -Ok $true -Detail "running as $($identity.Name) with an elevated token"
     }
     New-CheckResult -Ok $false -Detail "running as $($identity.Name) without an elevated administrator token" -Remedy (
@@ -921,12 +958,12 @@ function Test-Python {
     if (-not $seen) {
         $seen = 'none registered under HKLM\SOFTWARE\Python\PythonCore, and no py launcher'
     }
-    $want = "a 64-bit Python $PythonMin or newer"
+    $want = "64-bit Python $PythonMin or newer"
     if ($Installer) {
         return New-CheckResult -Ok $true -Detail "no $want found ($seen); the role will install it from pywats_client_python_installer ($Installer)"
     }
     New-CheckResult -Ok $false -Detail "no $want found ($seen)" -Remedy (
-        "Install $want for all users and set pywats_client_python to its python.exe," +
+        "Install a $want for all users and set pywats_client_python to its python.exe," +
         ' or set pywats_client_python_installer to an installer the role can run')
 }
 
@@ -954,7 +991,7 @@ function Test-ServerDns {
         $addresses = @([System.Net.Dns]::GetHostAddresses($hop.host) | ForEach-Object { $_.IPAddressToString } | Sort-Object -Unique)
     }
     catch {
-        return New-CheckResult -Ok $false -Detail "cannot resolve $($hop.host): $($_.Exception.InnerException.Message)" -Remedy (
+        return New-CheckResult -Ok $false -Detail "cannot resolve $($hop.host): $(Get-ErrorMessage -ErrorRecord $_)" -Remedy (
             'Check the host name in pywats_client_server_url (or pywats_client_proxy) and the DNS servers of the station')
     }
     New-CheckResult -Ok $true -Detail "$($hop.label) resolves to $($addresses -join ', ')"
@@ -969,7 +1006,7 @@ function Test-ServerTcp {
         $client.Close()
     }
     catch {
-        return New-CheckResult -Ok $false -Detail "cannot connect to $($hop.label): $($_.Exception.Message)" -Remedy (
+        return New-CheckResult -Ok $false -Detail "cannot connect to $($hop.label): $(Get-ErrorMessage -ErrorRecord $_)" -Remedy (
             "Open the firewall from this station to $($hop.label), or set pywats_client_proxy")
     }
     New-CheckResult -Ok $true -Detail ('connected to {0} in {1} ms' -f $hop.label, $watch.ElapsedMilliseconds)
@@ -983,36 +1020,41 @@ function Test-ServerTls {
         $certificateCheck = New-CertificateCheck -ValidateCerts $ValidateCerts -CaBundle $CaBundle
     }
     catch {
-        return New-CheckResult -Ok $false -Detail "cannot load CA bundle $(Get-CaLabel -CaBundle $CaBundle): $($_.Exception.Message)" -Remedy $remedy
+        $detail = "cannot load CA bundle $(Get-CaLabel -CaBundle $CaBundle): $(Get-ErrorMessage -ErrorRecord $_)"
+        return New-CheckResult -Ok $false -Detail $detail -Remedy $remedy
     }
     $hop = Get-Hop -Point $Point
     $target = "$($Point.host):$($Point.port)"
     $client = $null
+    $stage = 'connect'
     try {
         $client = Connect-TcpEndpoint -HostName $hop.host -Port $hop.port -TimeoutSeconds $TimeoutSeconds
         $stream = $client.GetStream()
         if ($Point.proxy) {
+            $stage = 'tunnel'
             Open-ProxyTunnel -Stream $stream -Point $Point
         }
+        $stage = 'handshake'
         $tls = New-Object -TypeName System.Net.Security.SslStream -ArgumentList $stream, $false, $certificateCheck.Callback
         try {
             $tls.AuthenticateAsClient($Point.host, $null, (Get-TlsProtocol), $false)
-            $version = $tls.SslProtocol -replace '^Tls(\d)(\d)?$', 'TLS $1.$2' -replace '\.$', '.0'
+            $version = ConvertTo-TlsLabel -Protocol $tls.SslProtocol
         }
         finally {
             $tls.Dispose()
         }
     }
     catch {
-        if ($certificateCheck.Called -and $certificateCheck.Problem) {
+        $reason = Get-ErrorMessage -ErrorRecord $_
+        if ($stage -ne 'handshake') {
+            return New-CheckResult -Ok $false -Detail "TLS connection to $target via $($hop.label) failed: $reason" -Remedy (
+                'Check the proxy (pywats_client_proxy) and the firewall to the server')
+        }
+        if ($certificateCheck.Problem) {
             return New-CheckResult -Ok $false -Detail "TLS handshake with $($target) failed: $($certificateCheck.Problem)" -Remedy $remedy
         }
-        if (-not $certificateCheck.Called -and $null -ne $client -and $client.Connected) {
-            return New-CheckResult -Ok $false -Detail "TLS handshake with $($target) failed: $($_.Exception.Message)" -Remedy (
-                "Check that $target speaks TLS 1.2 or newer and that pywats_client_server_url has the right scheme and port")
-        }
-        return New-CheckResult -Ok $false -Detail "TLS connection to $target via $($hop.label) failed: $($_.Exception.Message)" -Remedy (
-            'Check the proxy (pywats_client_proxy) and the firewall to the server')
+        return New-CheckResult -Ok $false -Detail "TLS handshake with $($target) failed: $reason" -Remedy (
+            "Check that $target speaks TLS 1.2 or newer and that pywats_client_server_url has the right scheme and port")
     }
     finally {
         if ($null -ne $client) {
@@ -1041,10 +1083,13 @@ function Test-ServerApi {
         $answer = Invoke-VersionRequest -Point $Point -Token $Token -TimeoutSeconds $TimeoutSeconds -CertificateCheck $certificateCheck
     }
     catch {
-        $reason = $_.Exception.Message
+        $reason = Get-ErrorMessage -ErrorRecord $_
         $webException = Get-InnerWebException -Exception $_.Exception
-        if ($null -ne $webException) {
-            $reason = $webException.Message
+        if ($null -ne $webException -and $webException.Message -ne $reason) {
+            $reason = "$($webException.Message) $reason"
+        }
+        if ($null -ne $certificateCheck -and $certificateCheck.Problem) {
+            $reason = "$reason ($($certificateCheck.Problem))"
         }
         return New-CheckResult -Ok $false -Detail "GET $($Point.url)$via failed: $reason" -Remedy (
             'Check pywats_client_server_url, pywats_client_proxy and that the server is up')
@@ -1090,7 +1135,8 @@ function Test-ClockSkew {
         if ($skew -gt 0) {
             $side = 'ahead of'
         }
-        return New-CheckResult -Ok $false -Detail ('the local clock is {0} s {1} the server (at most {2} s allowed)' -f [math]::Abs($skew), $side, $MaxSkew) -Remedy $remedy
+        $detail = 'the local clock is {0} s {1} the server (at most {2} s allowed)' -f [math]::Abs($skew), $side, $MaxSkew
+        return New-CheckResult -Ok $false -Detail $detail -Remedy $remedy
     }
     New-CheckResult -Ok $true -Detail ('the local clock is within {0} s of the server' -f [math]::Abs($skew))
 }
@@ -1098,7 +1144,7 @@ function Test-ClockSkew {
 function Get-ParentProcessMap {
     <# ProcessId -> ParentProcessId for every process, to follow a wrapper service down to its python.exe. #>
     $map = @{}
-    foreach ($process in @(Get-CimInstance -ClassName Win32_Process -Property ProcessId, ParentProcessId)) {
+    foreach ($process in @(Get-CimInstance -ClassName Win32_Process -Property @('ProcessId', 'ParentProcessId'))) {
         $map[[int]$process.ProcessId] = [int]$process.ParentProcessId
     }
     $map
@@ -1124,7 +1170,7 @@ function Test-HealthPort {
     if ($owners.Count -eq 0) {
         return New-CheckResult -Ok $true -Detail "port $Port is free"
     }
-    $filter = "Name='{0}'" -f ($ServiceName -replace "'", "\'")
+    $filter = "Name='{0}'" -f ($ServiceName -replace '\\', '\\' -replace "'", "\'")
     $service = Get-CimInstance -ClassName Win32_Service -Filter $filter -ErrorAction SilentlyContinue | Select-Object -First 1
     $servicePid = 0
     if ($null -ne $service) {
@@ -1147,6 +1193,18 @@ function Test-HealthPort {
     New-CheckResult -Ok $false -Detail "port $Port is in use by $names, not by the service $ServiceName" -Remedy $remedy
 }
 
+function ConvertFrom-UwfExclusion {
+    <# The FileName of an UWF_ExcludedFile, given as an instance or as its MOF text. #>
+    param($Item)
+    if ($Item -is [string]) {
+        if ($Item -match 'FileName\s*=\s*"(?<name>(?:[^"\\]|\\.)*)"') {
+            return [regex]::Unescape($Matches['name'])
+        }
+        return $Item
+    }
+    [string]$Item.FileName
+}
+
 function Get-UwfState {
     <# $null without UWF; else the filter's state and each volume's protection and file exclusions. #>
     $namespace = 'root\standardcimv2\embedded'
@@ -1163,7 +1221,7 @@ function Get-UwfState {
         $exclusions = @()
         $listed = Invoke-CimMethod -InputObject $volume -MethodName GetExclusions -ErrorAction SilentlyContinue
         if ($null -ne $listed -and $null -ne $listed.ExcludedFiles) {
-            $exclusions = @($listed.ExcludedFiles | ForEach-Object { [string]$_.FileName })
+            $exclusions = @($listed.ExcludedFiles | ForEach-Object { ConvertFrom-UwfExclusion -Item $_ })
         }
         @{ drive = [string]$volume.DriveLetter; current = [bool]$volume.CurrentSession; protected = [bool]$volume.Protected; exclusions = $exclusions }
     }
@@ -1181,15 +1239,16 @@ function Test-Uwf {
     if (-not $Facts.uwf_enabled) {
         return New-CheckResult -Ok $true -Detail 'the Unified Write Filter is installed but disabled, now and after the next restart'
     }
-    $problems = @(Get-UwfProblem -State $State -Paths $Paths)
+    $problems = @(Get-UwfProblem -State $state -Paths $Paths)
     if ($problems.Count -eq 0) {
         return New-CheckResult -Ok $true -Detail (
             'the Unified Write Filter is enabled, and the volumes of the client''s directories are unprotected or the directories are excluded')
     }
-    $drives = @($Paths | ForEach-Object { if ($_.path -match '^([A-Za-z]:)') { $Matches[1].ToUpperInvariant() } } | Sort-Object -Unique)
-    $exclusions = @($Paths | ForEach-Object { 'uwfmgr file add-exclusion "{0}"' -f $_.path }) -join ', '
+    $atRisk = @($problems | ForEach-Object { '{0} {1} (volume {2} protected {3}, path not excluded)' -f $_.what, $_.path, $_.drive, $_.when })
+    $drives = @($problems | ForEach-Object { $_.drive } | Sort-Object -Unique)
+    $exclusions = @($problems | ForEach-Object { 'uwfmgr file add-exclusion "{0}"' -f $_.path }) -join ', '
     New-CheckResult -Ok $false -Detail (
-        'the Unified Write Filter is enabled and would discard, at every restart, what the client writes to ' + ($problems -join ', ')) -Remedy (
+        'the Unified Write Filter is enabled and would discard, at every restart, what the client writes to ' + ($atRisk -join ', ')) -Remedy (
         "Unprotect the volume (uwfmgr volume unprotect $($drives -join ', uwfmgr volume unprotect ')) or exclude the directories ($exclusions)" +
         " and the service's registry key (uwfmgr registry add-exclusion ""HKLM\SYSTEM\CurrentControlSet\Services\$ServiceName"")," +
         ' then restart; or add uwf to pywats_client_preflight_skip')
@@ -1226,8 +1285,12 @@ function Test-PendingReboot {
 function Test-ExecutionPolicy {
     param($Facts)
     $os = Get-CimInstance -ClassName Win32_OperatingSystem -Property ProductType
-    $resolved = Resolve-MachineExecutionPolicy -MachinePolicy ([string](Get-ExecutionPolicy -Scope MachinePolicy)) `
-        -LocalMachine ([string](Get-ExecutionPolicy -Scope LocalMachine)) -IsServer ([int]$os.ProductType -ne 1)
+    $scopes = @{
+        MachinePolicy = [string](Get-ExecutionPolicy -Scope MachinePolicy)
+        LocalMachine = [string](Get-ExecutionPolicy -Scope LocalMachine)
+        IsServer = ([int]$os.ProductType -ne 1)
+    }
+    $resolved = Resolve-MachineExecutionPolicy @scopes
     $Facts.execution_policy = $resolved.policy
     $found = "the execution policy for scripts run outside Ansible is $($resolved.policy), from $($resolved.scope)"
     $remedy = 'Set-ExecutionPolicy -ExecutionPolicy RemoteSigned -Scope LocalMachine (or through Group Policy when it sets the policy),' +
@@ -1254,7 +1317,7 @@ function Test-Defender {
         $status = Get-MpComputerStatus -ErrorAction Stop
     }
     catch {
-        return New-CheckResult -Ok $true -Detail "Microsoft Defender is installed but not running (another antivirus?): $($_.Exception.Message)"
+        return New-CheckResult -Ok $true -Detail "Microsoft Defender is installed but not running (another antivirus?): $(Get-ErrorMessage -ErrorRecord $_)"
     }
     $Facts.defender_present = [bool]$status.AMServiceEnabled
     $Facts.defender_realtime_protection = [bool]$status.RealTimeProtectionEnabled
@@ -1333,8 +1396,15 @@ function Invoke-ServerCheck {
     $steps.Add(@{
             name = 'server_api'
             action = {
-                Test-ServerApi -Point $point -Token $Params.api_token -TimeoutSeconds $Params.timeout -ValidateCerts $Params.validate_certs `
-                    -CaBundle $Params.ca_bundle -Seen $seen
+                $call = @{
+                    Point = $point
+                    Token = $Params.api_token
+                    TimeoutSeconds = $Params.timeout
+                    ValidateCerts = $Params.validate_certs
+                    CaBundle = $Params.ca_bundle
+                    Seen = $seen
+                }
+                Test-ServerApi @call
             }
         })
     for ($index = 0; $index -lt $steps.Count; $index++) {
@@ -1349,7 +1419,9 @@ function Invoke-ServerCheck {
     }
     $Facts.server_version = $seen.version
     if ($seen.answered) {
-        [void](Invoke-PreflightCheck -Runner $Runner -Name 'clock_skew' -Action { Test-ClockSkew -DateHeader $seen.date -MaxSkew $Params.max_clock_skew -Facts $Facts })
+        [void](Invoke-PreflightCheck -Runner $Runner -Name 'clock_skew' -Action {
+                Test-ClockSkew -DateHeader $seen.date -MaxSkew $Params.max_clock_skew -Facts $Facts
+            })
     }
     else {
         Add-SkippedCheck -Runner $Runner -Name 'clock_skew'
@@ -1394,13 +1466,16 @@ function Invoke-Preflight {
         Add-SkippedCheck -Runner $runner -Name 'health_port'
     }
     else {
-        [void](Invoke-PreflightCheck -Runner $runner -Name 'health_port' -Action { Test-HealthPort -Port $Params.health_port -ServiceName $Params.service_name })
+        [void](Invoke-PreflightCheck -Runner $runner -Name 'health_port' -Action {
+                Test-HealthPort -Port $Params.health_port -ServiceName $Params.service_name
+            })
     }
     [void](Invoke-PreflightCheck -Runner $runner -Name 'uwf' -Action { Test-Uwf -Paths $paths -ServiceName $Params.service_name -Facts $facts })
     [void](Invoke-PreflightCheck -Runner $runner -Name 'pending_reboot' -Action { Test-PendingReboot -Facts $facts })
     [void](Invoke-PreflightCheck -Runner $runner -Name 'execution_policy' -Action { Test-ExecutionPolicy -Facts $facts })
     [void](Invoke-PreflightCheck -Runner $runner -Name 'defender' -Action { Test-Defender -Facts $facts })
-    @{ checks = @($runner.checks); summary = Get-PreflightSummary -Runner $runner; facts = $facts }
+    $summary = Get-PreflightSummary -Runner $runner
+    @{ checks = @($runner.checks); summary = $summary; facts = $facts }
 }
 
 $problem = Test-PreflightParameter -Params $module.Params
@@ -1408,15 +1483,20 @@ if ($problem) {
     $module.FailJson($problem)
 }
 Add-CSharpType -AnsibleModule $module -References $csharp
-# Python and .NET Framework 4.x differ in the TLS versions they offer by default; offer what the client will.
-[System.Net.ServicePointManager]::SecurityProtocol = [System.Net.SecurityProtocolType][int](Get-TlsProtocol)
+# Windows PowerShell 5.1 offers only SSL 3 and TLS 1.0 to web servers by default; the client offers TLS 1.2 and newer.
+try {
+    [System.Net.ServicePointManager]::SecurityProtocol = [System.Net.SecurityProtocolType][int](Get-TlsProtocol)
+}
+catch {
+    $module.Warn("cannot offer TLS 1.2 to the server API: $(Get-ErrorMessage -ErrorRecord $_)")
+}
 
-$outcome = Invoke-Preflight -Params $module.Params
+$preflight = Invoke-Preflight -Params $module.Params
 $module.Result.changed = $false
-$module.Result.checks = $outcome.checks
-$module.Result.summary = $outcome.summary
-$module.Result.facts = $outcome.facts
-if ($outcome.summary.errors -gt 0) {
-    $module.FailJson((Format-FailureMessage -Checks $outcome.checks))
+$module.Result.checks = $preflight.checks
+$module.Result.summary = $preflight.summary
+$module.Result.facts = $preflight.facts
+if ($preflight.summary.errors -gt 0) {
+    $module.FailJson((Format-FailureMessage -Checks $preflight.checks))
 }
 $module.ExitJson()

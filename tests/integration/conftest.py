@@ -18,7 +18,7 @@ ANSIBLE_PLAYBOOK = _BESIDE if os.path.exists(_BESIDE) else (shutil.which("ansibl
 # cgroup tree let systemd run as PID 1. Host networking: loopback only.
 RUN_FLAGS = [
     "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined",
-    "--network", "host", "--cgroupns", "host",
+    "--cgroupns", "host",
     "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
     "--tmpfs", "/run", "--tmpfs", "/run/lock", "--tmpfs", "/tmp",
     "--stop-signal", "SIGRTMIN+3",
@@ -37,9 +37,10 @@ class Station:
         return docker("exec", self.name, "sh", "-c", line, check=False).stdout
 
 
-def start_station(name, image):
+def start_station(name, image, network="host"):
     docker("rm", "-f", name, check=False)
-    docker("run", "-d", "--name", name, "--hostname", name, *RUN_FLAGS, image, "/lib/systemd/systemd")
+    docker("run", "-d", "--name", name, "--hostname", name, "--network", network, *RUN_FLAGS,
+           image, "/lib/systemd/systemd")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         state = docker("exec", name, "systemctl", "is-system-running", check=False).stdout.strip()
@@ -65,3 +66,12 @@ def ansible_env():
     env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.builtin.default"
     env.pop("ANSIBLE_LOG_PATH", None)
     return env
+
+
+@pytest.fixture(scope="session")
+def wheelhouse():
+    """The run's shared wheelhouse (built by the `wheelhouse` stage of scripts/run-tests.sh)."""
+    path = os.environ.get("PYWATS_WHEELHOUSE", os.path.join(REPO, ".cache", "wheelhouse"))
+    if not os.path.exists(os.path.join(path, "SHA256SUMS")):
+        pytest.fail("no wheelhouse at %s: run scripts/run-tests.sh wheelhouse first" % path)
+    return path
