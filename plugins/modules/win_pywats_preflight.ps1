@@ -1297,11 +1297,11 @@ function Test-ExecutionPolicy {
     ' or add execution_policy to pywats_client_preflight_skip when no PowerShell script runs on the station'
     if ($resolved.policy -eq 'Restricted') {
         return New-CheckResult -Ok $false -Detail ("$found, which runs no .ps1 script at all: the venv's Activate.ps1 and maintenance or" +
-            ' support scripts for the client fail (Ansible is not affected, it runs its own scripts with Bypass)') -Remedy $remedy
+            ' support scripts for the client fail (Ansible is not affected: it runs no script files)') -Remedy $remedy
     }
     if ($resolved.policy -eq 'AllSigned') {
         return New-CheckResult -Ok $false -Detail ("$found, which runs only signed scripts: the venv's unsigned Activate.ps1 and unsigned" +
-            ' maintenance or support scripts for the client fail (Ansible is not affected, it runs its own scripts with Bypass)') -Remedy $remedy
+            ' maintenance or support scripts for the client fail (Ansible is not affected: it runs no script files)') -Remedy $remedy
     }
     New-CheckResult -Ok $true -Detail $found
 }

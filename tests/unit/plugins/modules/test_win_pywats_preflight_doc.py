@@ -431,6 +431,106 @@ def test_remedies_name_only_role_variables(script):
             'pywats_client_python_installer'} <= named
 
 
+# --- the regular expressions of the pure helpers -------------------------------------------------
+# The literals are read from the script and run with Python's re, which agrees with .NET on the
+# constructs they use once (?<name>...) is spelled (?P<name>...). PowerShell's -match ignores case.
+
+def ps_function(script, name):
+    start = script.index('\nfunction %s {' % name)
+    end = script.find('\nfunction ', start + 1)
+    return script[start:end if end > 0 else len(script)]
+
+
+def ps_patterns(body, operator=r'-(?:not)?match'):
+    """The single-quoted regex literal after each use of operator in body, for Python's re."""
+    found = re.findall(r"%s '((?:[^']|'')*)'" % operator, body)
+    return [re.sub(r'\(\?<([A-Za-z])', r'(?P<\1', text.replace("''", "'")) for text in found]
+
+
+def ps_regex(script, function, index=0, ignore_case=True, operator=r'-(?:not)?match'):
+    return re.compile(ps_patterns(ps_function(script, function), operator)[index], re.I if ignore_case else 0)
+
+
+def test_py_launcher_list_is_read_in_old_and_new_forms(script):
+    pattern = ps_regex(script, 'ConvertFrom-PyLauncherList')
+    text = '\r\n'.join([
+        'Installed Pythons found by py Launcher for Windows',
+        ' -3.9-64        C:\\Python39\\python.exe *',
+        ' -3.8-32        C:\\Program Files (x86)\\Python38-32\\python.exe',
+        ' -V:3.12 *        C:\\Program Files\\Python312\\python.exe',
+        ' -V:3.11          C:\\Users\\me\\AppData\\Local\\Programs\\Python\\Python311\\python.exe',
+        ' -V:ContinuumAnalytics/Anaconda39-64 C:\\Users\\me\\anaconda3\\python.exe',
+        'No Installed Pythons Found!',
+    ])
+    paths = [match.group('path') for match in (pattern.search(line) for line in re.split('\r?\n', text)) if match]
+    assert paths == [
+        'C:\\Python39\\python.exe',
+        'C:\\Program Files (x86)\\Python38-32\\python.exe',
+        'C:\\Program Files\\Python312\\python.exe',
+        'C:\\Users\\me\\AppData\\Local\\Programs\\Python\\Python311\\python.exe',
+        'C:\\Users\\me\\anaconda3\\python.exe',
+    ]
+
+
+def test_python_probe_answer_is_read(script):
+    pattern = ps_regex(script, 'ConvertFrom-PythonProbe')
+    found = pattern.search('3.11.4 64\r\n')
+    assert (found.group('version'), found.group('bits')) == ('3.11.4', '64')
+    assert pattern.search('3.12.0 32').group('bits') == '32'
+    for text in ('Python 3.11.4', '3.11 64', '3.11.4 16', '3.11.4 64 extra', ''):
+        assert not pattern.search(text), text
+    # The probe prints exactly that shape, and holds no double quote (it is passed inside one).
+    probe = read_assignment(script, 'PythonProbe', {})
+    assert '"' not in probe and "'%d.%d.%d %d'" in probe
+
+
+def test_loose_versions(script):
+    pattern = ps_regex(script, 'ConvertTo-LooseVersion')
+    assert pattern.search('3.10').groups() == ('3', '10', None)
+    assert pattern.search(' 3.11.4 64').groups() == ('3', '11', '4')
+    assert not pattern.search('v3.10')
+
+
+def test_absolute_windows_paths(script):
+    drive, unc = (ps_regex(script, 'Test-AbsoluteWindowsPath', index) for index in (0, 1))
+    absolute = ['C:\\Program Files\\pyWATS', 'd:\\drop', '\\\\server\\share\\drop', '\\\\server\\share']
+    relative = ['C:drop', 'drop', '\\drop', '\\\\server', '\\\\server\\', '/srv/drop']
+    for path in absolute:
+        assert drive.search(path) or unc.search(path), path
+    for path in relative:
+        assert not (drive.search(path) or unc.search(path)), path
+
+
+def test_proxy_connect_answers(script):
+    pattern = ps_regex(script, 'Open-ProxyTunnel', 1)  # the first -match looks for an IPv6 host
+    for status in ('HTTP/1.1 200 Connection established', 'HTTP/1.0 200 OK', 'HTTP/2 200'):
+        assert pattern.search(status), status
+    for status in ('HTTP/1.1 407 Proxy Authentication Required', 'HTTP/1.1 2000 x', 'SSH-2.0-OpenSSH', ''):
+        assert not pattern.search(status), status
+
+
+def test_version_body_json_string(script):
+    pattern = ps_regex(script, 'ConvertFrom-VersionBody')
+    assert pattern.search('"24.2.0"').group('inner') == '24.2.0'
+    assert pattern.search('"a \\"b\\""').group('inner') == 'a \\"b\\"'
+    assert not pattern.search('<html>"x"</html>')
+
+
+def test_pem_bundle_blocks(script):
+    pattern = re.compile(ps_patterns(ps_function(script, 'ConvertFrom-PemBundle'), r'\[regex\]::Matches\(\$Text,')[0])
+    pem = '\r\n'.join(['subject=CN=Test CA', '-----BEGIN CERTIFICATE-----', 'TUlJQg==', 'QUJD', '-----END CERTIFICATE-----',
+                       '-----BEGIN CERTIFICATE-----', 'REVG', '-----END CERTIFICATE-----'])
+    bodies = [re.sub(r'\s', '', match.group('body')) for match in pattern.finditer(pem)]
+    assert bodies == ['TUlJQg==QUJD', 'REVG']
+    assert not pattern.search('-----BEGIN PRIVATE KEY-----\nQUJD\n-----END PRIVATE KEY-----')
+
+
+def test_uwf_exclusion_as_mof_text(script):
+    pattern = ps_regex(script, 'ConvertFrom-UwfExclusion')
+    mof = 'instance of UWF_ExcludedFile\n{\n\tFileName = "\\\\ProgramData\\\\pyWATS";\n};'
+    assert pattern.search(mof).group('name') == '\\\\ProgramData\\\\pyWATS'
+
+
 # --- Windows PowerShell 5.1 and Ansible.Basic ---------------------------------------------------
 
 def test_script_uses_ansible_basic_and_ascii(script):
