@@ -34,7 +34,7 @@ build_one() {
   local start=$SECONDS dir
   dir=$(mktemp -d "/var/tmp/pywats-rootfs-$rel.XXXXXX")
   # The tree is root-owned and large: always remove it, even on failure.
-  trap 'rm -rf "$dir"' RETURN
+  trap 'rm -rf "$dir"' RETURN EXIT
   log "debootstrap $suite into $dir"
   debootstrap --variant=minbase --include="$INCLUDE" "$suite" "$dir" "$MIRROR" >"$dir.log" 2>&1 || {
     tail -n 30 "$dir.log" >&2; rm -f "$dir.log"; return 1; }
@@ -55,4 +55,22 @@ build_one() {
   log "$tag built in $((SECONDS - start)) s"
 }
 
+# An air-gapped station still needs the client's OS packages; factories get them
+# from an internal mirror or a golden image. This tag is such a golden image:
+# the base image plus the role's package list for Debian 12.
+build_airgap() {
+  local base="$REPO:12" tag="$REPO:12-airgap" name="pywats-airgap-build-$$"
+  if [ "${FORCE:-0}" != 1 ] && docker image inspect "$tag" >/dev/null 2>&1; then
+    log "$tag exists, reused"; return 0
+  fi
+  local start=$SECONDS
+  docker rm -f "$name" >/dev/null 2>&1 || true
+  docker run --name "$name" --network host "$base" sh -c \
+    'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libglib2.0-0 patch procps >/dev/null && rm -rf /var/lib/apt/lists/*'
+  docker commit -c 'CMD ["/lib/systemd/systemd"]' "$name" "$tag" >/dev/null
+  docker rm -f "$name" >/dev/null
+  log "$tag built in $((SECONDS - start)) s"
+}
+
 for rel in "${releases[@]}"; do build_one "$rel"; done
+case " ${releases[*]} " in *" 12 "*) build_airgap ;; esac

@@ -3,9 +3,11 @@ application and subprocess runs against a patched copy of pywats_client."""
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,18 +28,36 @@ WSJF_MODULE_PATH = (
 )
 
 
+# The upstream files have CRLF line endings; the patches are kept with LF
+# (ansible-test allows no other) and their hunk lines get CR back before use.
+# The role does the same (tasks/linux/hotfixes.yml) with the same expression.
+HUNK_LINE = re.compile(r"(?m)^((?![-+]{3} )[ +-].*)$")
+_STAGED = Path(tempfile.mkdtemp(prefix="pywats-hotfixes-"))
+
+
+def with_crlf_hunks(text):
+    return HUNK_LINE.sub(lambda m: m.group(1) + "\r", text)
+
+
+def staged(path):
+    """A copy of the patch at `path` as the role stages it on a station."""
+    out = _STAGED / path.name
+    out.write_bytes(with_crlf_hunks(path.read_text(encoding="utf-8")).encode("utf-8"))
+    return out
+
+
 def patch_files():
-    return sorted(PATCH_DIR.glob("*.patch"))
+    return [staged(p) for p in sorted(PATCH_DIR.glob("*.patch"))]
 
 
 def patch_ids():
-    return [p.name[: -len(".patch")] for p in patch_files()]
+    return [p.name[: -len(".patch")] for p in sorted(PATCH_DIR.glob("*.patch"))]
 
 
 def patch_file(patch_id):
     path = PATCH_DIR / f"{patch_id}.patch"
     assert path.is_file(), f"no hotfix {path}"
-    return path
+    return staged(path)
 
 
 # The exact option sets ansible.posix.patch uses (basedir=site-packages, strip=0).

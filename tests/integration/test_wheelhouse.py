@@ -13,7 +13,9 @@ from tests.integration.conftest import ANSIBLE_PLAYBOOK, REPO, docker, start_sta
 from tests.support.traces import traces
 
 BAD_INPUT = os.path.join(os.path.dirname(__file__), "bad_input")
-IMAGE = os.environ.get("PYWATS_TEST_IMAGE", "pywats-test/debian:12")
+# Air-gapped stations get their OS packages from a golden image or an internal
+# mirror; the wheelhouse brings the Python packages.
+IMAGE = os.environ.get("PYWATS_AIRGAP_IMAGE", "pywats-test/debian:12-airgap")
 
 
 def inventory(tmp_path, hosts):
@@ -46,7 +48,7 @@ def test_tampered_wheel_is_refused_before_any_change(debian12_station, ansible_e
         [ANSIBLE_PLAYBOOK, "-i", inventory(tmp_path, [(debian12_station.name, 18184)]),
          os.path.join(BAD_INPUT, "play.yml"), "-e", "@" + os.path.join(BAD_INPUT, "base_vars.yml"),
          "-e", "@" + str(extra)],
-        capture_output=True, text=True, env=ansible_env, timeout=300)
+        capture_output=True, text=True, env=ansible_env, timeout=300, check=False)
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
     assert "rescued=1" in res.stdout
     assert traces(debian12_station.run) == [], "the refused run left traces on the station"
@@ -82,7 +84,7 @@ def test_offline_fleet_installs_from_one_wheelhouse(offline_fleet, ansible_env, 
     res = subprocess.run(
         [ANSIBLE_PLAYBOOK, "-v", "-i", inventory(tmp_path, hosts), os.path.join(REPO, "playbooks", "deploy.yml"),
          "-e", "@" + str(extra)],
-        capture_output=True, text=True, env=env, timeout=900)
+        capture_output=True, text=True, env=env, timeout=900, check=False)
     took = time.monotonic() - start
     assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-2000:]
     for s in offline_fleet:

@@ -104,7 +104,7 @@ def test_every_additional_build_file_exists(ee_definition):
 
 
 def test_base_image_is_a_build_arg_with_a_public_default(context):
-    ctx, _ = context
+    ctx, dummy = context
     containerfile = (ctx / 'Containerfile').read_text(encoding='utf-8')
     match = re.search(r'^ARG EE_BASE_IMAGE="([^"]+)"$', containerfile, re.M)
     assert match, containerfile
@@ -113,7 +113,7 @@ def test_base_image_is_a_build_arg_with_a_public_default(context):
 
 
 def test_python_and_ansible_versions(context):
-    ctx, _ = context
+    ctx, dummy = context
     containerfile = (ctx / 'Containerfile').read_text(encoding='utf-8')
     pycmd = re.search(r'^ARG PYCMD="/usr/bin/python(\d+)\.(\d+)"$', containerfile, re.M)
     assert pycmd, containerfile
@@ -128,7 +128,7 @@ def test_python_and_ansible_versions(context):
 
 
 def test_containerfile_installs_the_requirements_and_this_collection(context):
-    ctx, _ = context
+    ctx, dummy = context
     containerfile = (ctx / 'Containerfile').read_text(encoding='utf-8')
     lines = containerfile.splitlines()
     galaxy_from_file = [i for i, line in enumerate(lines)
@@ -148,7 +148,7 @@ def test_containerfile_installs_the_requirements_and_this_collection(context):
 
 
 def test_collection_requirements_match_galaxy_yml(context, galaxy):
-    ctx, _ = context
+    ctx, dummy = context
     requirements = _load_yaml(ctx / '_build' / 'requirements.yml')
     versions = {item['name']: item.get('version') for item in requirements['collections']}
     expected = {'ansible.posix', 'community.general', 'community.docker', 'ansible.windows', 'community.windows'}
@@ -162,19 +162,19 @@ def test_collection_requirements_match_galaxy_yml(context, galaxy):
 
 
 def test_python_requirements(context):
-    ctx, _ = context
+    ctx, dummy = context
     names = _requirement_names((ctx / '_build' / 'requirements.txt').read_text(encoding='utf-8'))
     assert {'pywinrm', 'jmespath', 'docker'} <= names, names
 
 
 def test_system_requirements(context):
-    ctx, _ = context
+    ctx, dummy = context
     bindep = (ctx / '_build' / 'bindep.txt').read_text(encoding='utf-8')
     assert re.search(r'^openssh-clients \[platform:rpm\]$', bindep, re.M), bindep
 
 
 def test_collection_source_is_complete(context, galaxy):
-    ctx, _ = context
+    ctx, dummy = context
     source = ctx / '_build' / 'virinco.pywats'
     copied = _load_yaml(source / 'galaxy.yml')
     assert (copied['namespace'], copied['name'], copied['version']) == (galaxy['namespace'], galaxy['name'], galaxy['version'])
@@ -192,7 +192,7 @@ def test_collection_source_is_complete(context, galaxy):
 
 def test_collection_installs_offline_from_the_context(context, tmp_path):
     """What the image's galaxy stage runs, against the collections of the `ansible` package."""
-    ctx, _ = context
+    ctx, dummy = context
     collections = tmp_path / 'collections'
     home = tmp_path / 'home'
     home.mkdir()
