@@ -2,10 +2,11 @@
 # Run the test stages in order and print how long each took.
 #   scripts/run-tests.sh              every stage
 #   scripts/run-tests.sh lint unit    only these
-# Stages: lint, sanity, unit, hotfixes, integration, molecule (scenarios from MOLECULE_SCENARIOS).
+# Stages: lint, sanity, unit, hotfixes, wheelhouse, integration, molecule (scenarios from
+# MOLECULE_SCENARIOS).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
-stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(lint sanity unit hotfixes integration molecule)
+stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(lint sanity unit hotfixes wheelhouse integration molecule)
 scenarios=${MOLECULE_SCENARIOS:-"default debian13 debian11 offline"}
 export PIP_CACHE_DIR=${PIP_CACHE_DIR:-/var/cache/pywats-test/pip}
 export PYWATS_PIP_CACHE=${PYWATS_PIP_CACHE:-$PIP_CACHE_DIR}
@@ -52,7 +53,7 @@ for s in "${stages[@]}"; do
     integration) stage integration run_pytest -q tests/integration ;;
     molecule)
       for sc in $scenarios; do stage "molecule $sc" molecule test -s "$sc"; done ;;
-    *) echo "unknown stage '$s' (allowed: lint sanity unit hotfixes integration molecule)" >&2; exit 2 ;;
+    *) echo "unknown stage '$s' (allowed: lint sanity unit hotfixes wheelhouse integration molecule)" >&2; exit 2 ;;
   esac
 done
 
