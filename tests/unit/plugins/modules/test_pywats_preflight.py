@@ -28,9 +28,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.virinco.pywats.plugins.modules import pywats_preflight as pf
+from ansible_collections.virinco.pywats.tests.unit.plugins.modules import utils as harness
+from ansible_collections.virinco.pywats.tests.unit.plugins.modules.utils import (
+    AnsibleExitJson, AnsibleFailJson, SEEN_NO_LOG, module_args)
 
 LOOPBACK = '127.0.0.1'
 TOKEN = 'c2VjcmV0LXRva2VuLTQy'
@@ -38,50 +39,9 @@ TOKEN = 'c2VjcmV0LXRva2VuLTQy'
 
 # --- harness: exit_json / fail_json raise, module args patched -------------------------------
 
-class AnsibleExitJson(Exception):
-    pass
-
-
-class AnsibleFailJson(Exception):
-    pass
-
-
-SEEN_NO_LOG = []
-
-
-def exit_json(self, **kwargs):
-    kwargs.setdefault('changed', False)
-    raise AnsibleExitJson(kwargs)
-
-
-def fail_json(self, **kwargs):
-    SEEN_NO_LOG[:] = [set(self.no_log_values)]
-    kwargs['failed'] = True
-    raise AnsibleFailJson(kwargs)
-
-
 @pytest.fixture(autouse=True)
 def patch_exits(monkeypatch):
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
-
-
-@contextlib.contextmanager
-def module_args(args):
-    try:
-        from ansible.module_utils.testing import patch_module_args
-    except ImportError:  # ansible-core < 2.19
-        patch_module_args = None
-    if patch_module_args is not None:
-        with patch_module_args(args):
-            yield
-        return
-    old = basic._ANSIBLE_ARGS
-    basic._ANSIBLE_ARGS = to_bytes(json.dumps({'ANSIBLE_MODULE_ARGS': args}))
-    try:
-        yield
-    finally:
-        basic._ANSIBLE_ARGS = old
+    harness.patch_exits(monkeypatch)
 
 
 class FakeHost(pf.Host):
