@@ -3,10 +3,11 @@
 #   scripts/run-tests.sh              every stage
 #   scripts/run-tests.sh lint unit    only these
 # Stages: lint, sanity, unit, hotfixes, wheelhouse, integration, molecule (scenarios from
-# MOLECULE_SCENARIOS).
+# MOLECULE_SCENARIOS), benchmark (benchmarks/run.sh --quick; fails only when the benchmark
+# itself breaks, never on timings).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
-stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(lint sanity unit hotfixes wheelhouse integration molecule)
+stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(lint sanity unit hotfixes wheelhouse integration molecule benchmark)
 scenarios=${MOLECULE_SCENARIOS:-"default debian13 debian11 offline"}
 export PIP_CACHE_DIR=${PIP_CACHE_DIR:-/var/cache/pywats-test/pip}
 export PYWATS_PIP_CACHE=${PYWATS_PIP_CACHE:-$PIP_CACHE_DIR}
@@ -53,7 +54,8 @@ for s in "${stages[@]}"; do
     integration) stage integration run_pytest -q tests/integration ;;
     molecule)
       for sc in $scenarios; do stage "molecule $sc" molecule test -s "$sc"; done ;;
-    *) echo "unknown stage '$s' (allowed: lint sanity unit hotfixes wheelhouse integration molecule)" >&2; exit 2 ;;
+    benchmark) stage benchmark benchmarks/run.sh --quick ;;
+    *) echo "unknown stage '$s' (allowed: lint sanity unit hotfixes wheelhouse integration molecule benchmark)" >&2; exit 2 ;;
   esac
 done
 

@@ -1,0 +1,868 @@
+#!/usr/bin/env python
+# Copyright (c) 2026, the virinco.pywats contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Benchmark the role on the local container fleet. Run it through benchmarks/run.sh.
+
+Measures, in one run and on this machine:
+  * the raw upstream install of one station (benchmarks/baseline.sh) as the baseline;
+  * the role's first converge of 1 station and of N stations at once (index installs,
+    cold pip cache), then a no-op re-run of each fleet (changed=0 is asserted);
+  * bytes and requests each station fetched from the package index (pip --log),
+    for index installs and for wheelhouse installs (plus the controller's one
+    download that builds the wheelhouse);
+  * per station after the settle time: RSS of the client, venv size, processes
+    in the unit's cgroup.
+Every server address is 127.0.0.1 (the WATS stand-in); the stations reach only
+the package index. Standard library and the repo venv's PyYAML only.
+"""
+import argparse
+import concurrent.futures
+import datetime
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import traceback
+import urllib.error
+import urllib.request
+
+import yaml
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+RESULTS = os.path.join(REPO, "benchmarks", "results")
+IMAGE = os.environ.get("PYWATS_BENCH_IMAGE", "pywats-test/debian:12")
+PREFIX = "pywats-bench-"
+LABEL = "pywats-bench-pid"
+SERVICE = "pywats-client"
+VENV = "/opt/pywats/venv"
+STATION_PIP_LOG = "/var/log/pywats-bench-pip.log"
+CLIENT_VERSION = "0.6.0rc1"
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+MIB = 1024.0 * 1024.0
+
+# urllib3's debug line in pip's --log: host, method, path, status, Content-Length.
+HTTP_LINE = re.compile(r'(https?://[^\s"]+) "(GET|HEAD|POST) (\S+) HTTP/[\d.]+" (\d{3}) (\d+|None)')
+RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)"
+                   r"\s+skipped=(\d+)\s+rescued=(\d+)\s+ignored=(\d+)", re.M)
+PROFILE_LINE = re.compile(r"^(.+?) -+ (\d+\.\d+)s\s*$")
+
+
+class BenchError(RuntimeError):
+    """The benchmark itself broke: a station not healthy, a re-run that changed something."""
+
+
+def log(msg):
+    print("[bench %s] %s" % (time.strftime("%H:%M:%S"), msg), flush=True)
+
+
+def run(cmd, check=True, **kw):
+    kw.setdefault("capture_output", True)
+    kw.setdefault("text", True)
+    res = subprocess.run(cmd, check=False, **kw)
+    if check and res.returncode != 0:
+        detail = (res.stderr or res.stdout or "")[-2000:]
+        raise BenchError("%s failed (rc=%d): %s" % (" ".join(cmd[:4]), res.returncode, detail))
+    return res
+
+
+def port_free(port):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_ports(start, count, avoid=()):
+    """count consecutive free TCP ports from start on (host networking: shared by all stations)."""
+    port = start
+    while port < 65000:
+        block = list(range(port, port + count))
+        if not set(block) & set(avoid) and all(port_free(p) for p in block):
+            return block
+        port += count
+    raise BenchError("no %d free consecutive ports from %d" % (count, start))
+
+
+def health(port, timeout=3):
+    try:
+        with OPENER.open("http://127.0.0.1:%d/health" % port, timeout=timeout) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return None
+
+
+# --- containers ----------------------------------------------------------------
+
+def docker_names(owner_label=None):
+    flt = ["--filter", "name=^/" + PREFIX]
+    if owner_label:
+        flt += ["--filter", "label=%s=%s" % (LABEL, owner_label)]
+    res = run(["docker", "ps", "-a", "--format", '{{.Names}} {{.Label "%s"}}' % LABEL] + flt, check=False)
+    out = []
+    for line in res.stdout.splitlines():
+        parts = line.split()
+        if parts:
+            out.append((parts[0], parts[1] if len(parts) > 1 else ""))
+    return out
+
+
+def clear_stale(owner):
+    """Remove containers of earlier benchmark runs that died without cleaning up; live runs keep theirs."""
+    for name, pid in docker_names():
+        alive = pid.isdigit() and pid != owner and os.path.exists("/proc/%s" % pid)
+        if not alive:
+            run(["docker", "rm", "-f", name], check=False)
+
+
+def remove(names):
+    if names:
+        run(["docker", "rm", "-f"] + list(names), check=False)
+
+
+def start_station(name, owner):
+    # The flags that let systemd run as PID 1 here (see /work/shared/TESTGROUND.md);
+    # no pip cache is mounted: each station starts with an empty /root/.cache/pip.
+    run(["docker", "run", "-d", "--name", name, "--hostname", name, "--label", "%s=%s" % (LABEL, owner),
+         "--cap-add", "SYS_ADMIN", "--security-opt", "seccomp=unconfined", "--network", "host",
+         "--cgroupns", "host", "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run",
+         "--tmpfs", "/run/lock", "--tmpfs", "/tmp", "--stop-signal", "SIGRTMIN+3", IMAGE, "/lib/systemd/systemd"])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        res = run(["docker", "exec", name, "systemctl", "is-system-running", "--wait"], check=False)
+        if res.stdout.strip() in ("running", "degraded"):
+            return name
+        time.sleep(0.5)
+    raise BenchError("systemd in %s did not come up" % name)
+
+
+def start_stations(names, owner):
+    workers = min(8, len(names))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(lambda n: start_station(n, owner), names))
+
+
+def dexec(name, script, check=True):
+    return run(["docker", "exec", name, "sh", "-c", script], check=check)
+
+
+# --- measurements --------------------------------------------------------------
+
+def parse_pip_log(text):
+    """Requests and body bytes pip fetched over HTTP, from urllib3's lines in pip --log."""
+    reqs, total, unknown, hosts = 0, 0, 0, {}
+    for m in HTTP_LINE.finditer(text):
+        reqs += 1
+        host = re.sub(r":\d+$", "", m.group(1).split("://", 1)[1])
+        hosts[host] = hosts.get(host, 0) + 1
+        if m.group(5) == "None":
+            unknown += 1
+        else:
+            total += int(m.group(5))
+    return {"requests": reqs, "bytes": total, "responses_without_length": unknown, "by_host": hosts}
+
+
+def station_fetch(name):
+    res = dexec(name, "cat %s 2>/dev/null || true" % STATION_PIP_LOG)
+    out = parse_pip_log(res.stdout)
+    # A wheelhouse install shows 0 requests; the log proves that pip ran and fetched nothing.
+    out["pip_ran"] = "Successfully installed" in res.stdout or "Requirement already satisfied" in res.stdout
+    return out
+
+
+METRICS_SH = r"""
+svc=%(svc)s
+pid=$(systemctl show -p MainPID --value "$svc")
+cg=$(systemctl show -p ControlGroup --value "$svc")
+echo "pid=$pid"
+echo "active=$(systemctl is-active "$svc")"
+echo "rss_kb=$(awk '/^VmRSS:/{print $2}' /proc/$pid/status 2>/dev/null)"
+echo "age_s=$(( $(cut -d' ' -f1 /proc/uptime | cut -d. -f1) - $(awk '{print int($22/'"$(getconf CLK_TCK)"')}' /proc/$pid/stat 2>/dev/null || echo 0) ))"
+echo "venv_bytes=$(du -sb %(venv)s 2>/dev/null | cut -f1)"
+for f in /sys/fs/cgroup/systemd$cg/cgroup.procs /sys/fs/cgroup/unified$cg/cgroup.procs /sys/fs/cgroup$cg/cgroup.procs; do
+  if [ -r "$f" ]; then echo "cgroup_procs=$(wc -l < "$f")"; break; fi
+done
+echo "tasks=$(systemctl show -p TasksCurrent --value "$svc")"
+"""
+
+
+def station_metrics(name, port, service=SERVICE, venv=VENV):
+    res = dexec(name, METRICS_SH % {"svc": service, "venv": venv}, check=False)
+    vals = dict(line.split("=", 1) for line in res.stdout.splitlines() if "=" in line)
+
+    def num(key):
+        v = vals.get(key, "").strip()
+        return int(v) if v.isdigit() else None
+
+    return {"station": name, "health_port": port, "health": health(port), "active": vals.get("active"),
+            "main_pid": num("pid"), "running_s": num("age_s"), "rss_kib": num("rss_kb"),
+            "venv_bytes": num("venv_bytes"), "cgroup_procs": num("cgroup_procs"), "tasks": num("tasks")}
+
+
+def cpu_times():
+    with open("/proc/stat", encoding="ascii") as fh:
+        vals = [int(v) for v in fh.readline().split()[1:]]
+    return vals[3] + vals[4], sum(vals)
+
+
+def ancestors(pid):
+    seen = set()
+    while pid > 1 and pid not in seen:
+        seen.add(pid)
+        try:
+            with open("/proc/%d/stat" % pid, encoding="utf-8", errors="replace") as fh:
+                pid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            break
+    return seen
+
+
+FOREIGN = re.compile(r"ansible-playbook|molecule|pytest|pip (install|download)|apt-get|dpkg|debootstrap|docker build")
+
+
+def foreign_jobs(owner):
+    """Heavy jobs on this machine that are not ours: they make timings incomparable."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as fh:
+                cmd = fh.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        m = FOREIGN.search(cmd)
+        if m and int(owner) not in ancestors(int(entry)) and "docker exec" not in cmd:
+            found.add(m.group(0))
+    return sorted(found)
+
+
+class Phase:
+    """Wall time plus what else the machine was doing meanwhile."""
+
+    def __init__(self, owner):
+        self.owner = owner
+
+    def _sample(self):
+        while not self.stop.wait(5):
+            self.foreign.update(foreign_jobs(self.owner))
+
+    def __enter__(self):
+        self.foreign = set(foreign_jobs(self.owner))
+        self.stop = threading.Event()
+        self.sampler = threading.Thread(target=self._sample, daemon=True)
+        self.sampler.start()
+        self.load0 = os.getloadavg()[0]
+        self.cpu0 = cpu_times()
+        self.children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.t0 = time.monotonic()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.monotonic() - self.t0
+        self.stop.set()
+        self.sampler.join()
+        idle, total = cpu_times()
+        busy = 1.0 - (idle - self.cpu0[0]) / float(max(1, total - self.cpu0[1]))
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        # CPU seconds of what we started and waited for: ansible-playbook, its forks and the
+        # docker CLI processes they run. The rest of the host's busy time is dockerd, the
+        # containers (apt, pip, modules, the client) and anything else on the machine.
+        ours = (ru.ru_utime + ru.ru_stime) - (self.children0.ru_utime + self.children0.ru_stime)
+        host = busy * self.wall * (os.cpu_count() or 1)
+        self.info = {"loadavg_1m_start": round(self.load0, 2), "loadavg_1m_end": round(os.getloadavg()[0], 2),
+                     "host_cpu_busy": round(busy, 2), "host_cpu_s": round(host, 1),
+                     "controller_cpu_s": round(ours, 1), "other_cpu_s": round(max(0.0, host - ours), 1),
+                     "foreign_jobs": sorted(self.foreign)}
+        return False
+
+
+def parse_recap(text):
+    hosts = {}
+    for m in RECAP.finditer(text):
+        keys = ("ok", "changed", "unreachable", "failed", "skipped", "rescued", "ignored")
+        hosts[m.group(1)] = dict(zip(keys, (int(g) for g in m.groups()[1:])))
+    return hosts
+
+
+def parse_profile(text, limit=10):
+    """Top tasks from ansible.posix.profile_tasks' closing summary."""
+    tail = text.rsplit("=" * 20, 1)
+    if len(tail) < 2:
+        return []
+    out = []
+    for line in tail[1].splitlines():
+        m = PROFILE_LINE.match(line.strip())
+        if m:
+            out.append({"task": m.group(1).strip(), "seconds": float(m.group(2))})
+    return sorted(out, key=lambda t: -t["seconds"])[:limit]
+
+
+def summarize_stations(metrics):
+    def agg(key, scale=1.0):
+        vals = [m[key] / scale for m in metrics if m.get(key) is not None]
+        if not vals:
+            return None
+        return {"mean": round(statistics.mean(vals), 1), "min": round(min(vals), 1), "max": round(max(vals), 1)}
+    return {"rss_mib": agg("rss_kib", 1024.0), "venv_mib": agg("venv_bytes", MIB),
+            "cgroup_procs": agg("cgroup_procs"), "tasks": agg("tasks"),
+            "running_s": agg("running_s")}
+
+
+def summarize_fetch(fetches):
+    n = len(fetches)
+    reqs = sum(f["requests"] for f in fetches)
+    byts = sum(f["bytes"] for f in fetches)
+    return {"per_station": {"requests": round(reqs / n, 1) if n else 0, "bytes": int(byts / n) if n else 0,
+                            "min_bytes": min((f["bytes"] for f in fetches), default=0),
+                            "max_bytes": max((f["bytes"] for f in fetches), default=0)},
+            "fleet": {"requests": reqs, "bytes": byts},
+            "responses_without_length": sum(f["responses_without_length"] for f in fetches),
+            "stations_where_pip_ran": sum(1 for f in fetches if f.get("pip_ran"))}
+
+
+# --- the benchmark ------------------------------------------------------------
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        # run.sh passes its own pid and temp dir so that its trap can clean up after a crash too.
+        self.owner = os.environ.get("PYWATS_BENCH_OWNER") or str(os.getpid())
+        self.tmp = os.environ.get("PYWATS_BENCH_TMP") or tempfile.mkdtemp(prefix="pywats-bench.")
+        # Names and ports of their own, so that two runs on one machine (parallel CI jobs) do not
+        # collide: a block of 52 ports in 20000-29879, below the kernel's ephemeral range.
+        self.port_base = 20000 + (int(self.owner) % 190) * 52
+        self.stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        self.logdir = os.path.join(RESULTS, self.stamp + ".logs")
+        os.makedirs(self.logdir, exist_ok=True)
+        self.live = []
+        self.standin_port = None
+        self.standin_dir = os.path.join(self.tmp, "standin")
+        self.token_file = os.path.join(self.tmp, "token")
+        self.result = {"meta": {}, "baseline": None, "index": {}, "wheelhouse": {"build": None, "deploys": {}},
+                       "status": "running"}
+        self.env = dict(os.environ)
+        self.env.update({"ANSIBLE_COLLECTIONS_PATH": args.collections_path,
+                         "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
+                         "PROFILE_TASKS_TASK_OUTPUT_LIMIT": "25",
+                         "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
+                         "ANSIBLE_RETRY_FILES_ENABLED": "0",
+                         "ANSIBLE_LOCAL_TEMP": os.path.join(self.tmp, "ansible-local")})
+
+    # -- plumbing
+    def cleanup(self):
+        remove([name for name, _owner in docker_names(self.owner)])
+        self.live = []
+        if self.standin_port:
+            run([os.path.join(REPO, "scripts", "standin.sh"), "stop", str(self.standin_port), self.standin_dir],
+                check=False)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def start_standin(self):
+        self.standin_port = free_ports(self.port_base, 1)[0]
+        with open(os.open(self.token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as fh:
+            fh.write("bench-" + os.urandom(8).hex())
+        run([os.path.join(REPO, "scripts", "standin.sh"), "start", str(self.standin_port), self.standin_dir,
+             self.token_file])
+        self.server_url = "http://127.0.0.1:%d" % self.standin_port
+        log("WATS stand-in on %s" % self.server_url)
+
+    def inventory(self, tag, names, ports, source):
+        """A generated inventory in the temp dir: the local fleet's settings, our stations and ports."""
+        inv = os.path.join(self.tmp, "inv-" + tag)
+        os.makedirs(os.path.join(inv, "group_vars"), exist_ok=True)
+        with open(os.path.join(REPO, "inventories", "local", "group_vars", "pywats_stations.yml"),
+                  encoding="utf-8") as fh:
+            gv = yaml.safe_load(fh)
+        gv.update({
+            "pywats_local_standin_port": self.standin_port,
+            "pywats_client_server_url": self.server_url,
+            "pywats_client_api_token": "{{ lookup('ansible.builtin.file', %r) }}" % self.token_file,
+            "pywats_client_purpose": "Benchmark",
+            # pip writes its debug log here; only with -q or -v does it include urllib3's line per
+            # HTTP request (pip logs vendored libraries at DEBUG unless its own level is INFO).
+            "pywats_client_pip_extra_args": "--log %s -q" % STATION_PIP_LOG,
+            "pywats_client_install_source": source,
+        })
+        if source == "wheelhouse":
+            gv["pywats_client_wheelhouse_dir"] = self.wheelhouse_dir
+        with open(os.path.join(inv, "group_vars", "pywats_stations.yml"), "w", encoding="utf-8") as fh:
+            yaml.safe_dump(gv, fh, sort_keys=False)
+        hosts = {n: {"pywats_client_health_port": p, "pywats_client_location": "Bench"} for n, p in zip(names, ports)}
+        with open(os.path.join(inv, "hosts.yml"), "w", encoding="utf-8") as fh:
+            yaml.safe_dump({"pywats_stations": {"hosts": hosts}}, fh, sort_keys=False)
+        return inv
+
+    def wait_quiet(self):
+        """With --wait-quiet, hold a timed step until no foreign heavy job runs (or the limit passes)."""
+        if self.args.wait_quiet <= 0:
+            return
+        deadline = time.monotonic() + self.args.wait_quiet
+        told = False
+        while time.monotonic() < deadline:
+            jobs = foreign_jobs(self.owner)
+            if not jobs:
+                return
+            if not told:
+                log("waiting up to %d s for other jobs to end: %s" % (self.args.wait_quiet, ", ".join(jobs)))
+                told = True
+            time.sleep(5)
+
+    def playbook(self, tag, cmd, forks=None):
+        logfile = os.path.join(self.logdir, tag + ".log")
+        full = ["ansible-playbook"] + (["-f", str(forks)] if forks else []) + cmd
+        self.wait_quiet()
+        with Phase(self.owner) as phase, open(logfile, "w", encoding="utf-8") as fh:
+            rc = subprocess.run(full, cwd=REPO, env=self.env, stdout=fh, stderr=subprocess.STDOUT,
+                                check=False).returncode
+        self.last_phase = phase.info
+        with open(logfile, encoding="utf-8") as fh:
+            text = fh.read()
+        return rc, phase.wall, text, logfile
+
+    def fail_with_log(self, what, logfile, text):
+        print("\n".join(text.splitlines()[-60:]), file=sys.stderr)
+        raise BenchError("%s failed; full log: %s" % (what, logfile))
+
+    def meta(self):
+        commit = run(["git", "-C", REPO, "rev-parse", "--short", "HEAD"], check=False).stdout.strip()
+        dirty = bool(run(["git", "-C", REPO, "status", "--porcelain"], check=False).stdout.strip())
+        ansible_v = run(["ansible", "--version"], check=False, env=self.env).stdout.splitlines()[:1]
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            mem_kb = int(fh.readline().split()[1])
+        self.result["meta"] = {
+            "timestamp": self.stamp, "quick": self.args.quick, "stations": self.stations,
+            "settle_s": self.args.settle, "cpus": os.cpu_count(), "mem_gib": round(mem_kb / 1048576.0, 1),
+            "kernel": platform.release(), "image": IMAGE, "ansible": ansible_v[0] if ansible_v else "",
+            "commit": commit + ("+dirty" if dirty else ""), "client_version": CLIENT_VERSION,
+            "collections_path": self.args.collections_path,
+            "pip_cache": ("cold: every station is a fresh container with an empty /root/.cache/pip and no "
+                          "shared cache mounted; the controller's wheelhouse build uses an empty PIP_CACHE_DIR"),
+            "timing": ("wall time of the ansible-playbook process (or of docker exec baseline.sh), from start "
+                       "to exit; containers are created and systemd is up before the clock starts"),
+            "index_fetch": ("HTTP requests and response bodies (Content-Length, compressed as sent) from "
+                            "urllib3's lines in pip --log; plus the role's preflight probe, one GET of the "
+                            "index's /simple/pywats-api/ page per station (index installs only)"),
+        }
+
+    # -- steps
+    def baseline(self):
+        name = "%s%s-baseline" % (PREFIX, self.owner)
+        port = free_ports(self.port_base + 1, 1, avoid=[self.standin_port])[0]
+        log("baseline: raw upstream install of 1 station (%s, health port %d)" % (name, port))
+        self.live.append(name)
+        start_station(name, self.owner)
+        run(["docker", "cp", os.path.join(REPO, "benchmarks", "baseline.sh"), name + ":/usr/local/sbin/baseline.sh"])
+        run(["docker", "cp", self.token_file, name + ":/root/pywats-token"])
+        logfile = os.path.join(self.logdir, "baseline.log")
+        self.wait_quiet()
+        with Phase(self.owner) as phase, open(logfile, "w", encoding="utf-8") as fh:
+            rc = subprocess.run(["docker", "exec", name, "sh", "/usr/local/sbin/baseline.sh", self.server_url,
+                                 "/root/pywats-token", str(port), STATION_PIP_LOG],
+                                stdout=fh, stderr=subprocess.STDOUT, check=False).returncode
+        wall = phase.wall
+        if rc != 0 or health(port) != 200:
+            with open(logfile, encoding="utf-8") as fh:
+                self.fail_with_log("baseline.sh", logfile, fh.read())
+        self.result["baseline"] = {"wall_s": round(wall, 1), "index_fetch": summarize_fetch([station_fetch(name)]),
+                                   "station": None, "machine": phase.info}
+        log("baseline: healthy after %.1f s; measured after the 1-station series (its idle client costs "
+            "< 0.1%% of a core)" % wall)
+        self.baseline_station = (name, port, time.monotonic())
+
+    def finish_baseline(self):
+        """Measure the baseline station once it has run for the settle time, then remove it."""
+        if not getattr(self, "baseline_station", None):
+            return
+        name, port, healthy_at = self.baseline_station
+        wait = self.args.settle - (time.monotonic() - healthy_at)
+        if wait > 0:
+            time.sleep(wait)
+        metrics = station_metrics(name, port, service="pywats-baseline", venv="/opt/pywats-baseline/venv")
+        self.result["baseline"]["station"] = metrics
+        remove([name])
+        self.live.remove(name)
+        self.baseline_station = None
+        if metrics["health"] != 200:
+            raise BenchError("baseline station not healthy after settling (GET /health: %s)" % metrics["health"])
+
+    def series(self, n, source):
+        names = ["%s%s-s%02d" % (PREFIX, self.owner, i) for i in range(1, n + 1)]
+        ports = free_ports(self.port_base + 2, n, avoid=[self.standin_port])
+        tag = "%s-%d" % (source, n)
+        log("%s: starting %d station container(s)" % (tag, n))
+        self.live.extend(names)
+        start_stations(names, self.owner)
+        inv = self.inventory(tag, names, ports, source)
+        log("%s: first converge of %d station(s), forks %d" % (tag, n, n))
+        rc, wall, text, logfile = self.playbook(tag + "-converge", ["-i", inv, "virinco.pywats.deploy"], forks=n)
+        converged_at = time.monotonic()
+        phase1 = self.last_phase
+        recap = parse_recap(text)
+        if rc != 0 or len(recap) != n or any(h["failed"] or h["unreachable"] for h in recap.values()):
+            self.fail_with_log("first converge of %s" % tag, logfile, text)
+        log("%s: first converge %.1f s; no-op re-run" % (tag, wall))
+        rc2, wall2, text2, logfile2 = self.playbook(tag + "-rerun", ["-i", inv, "virinco.pywats.deploy"], forks=n)
+        recap2 = parse_recap(text2)
+        changed = sum(h["changed"] for h in recap2.values())
+        entry = {
+            "stations": n, "forks": n, "install_source": source,
+            "first_converge": {"wall_s": round(wall, 1), "per_station_s": round(wall / n, 1),
+                               "changed": sum(h["changed"] for h in recap.values()),
+                               "top_tasks": parse_profile(text), "log": os.path.relpath(logfile, REPO),
+                               "machine": phase1},
+            "rerun": {"wall_s": round(wall2, 1), "share_of_first": round(wall2 / wall, 3), "changed": changed,
+                      "changed_by_host": {k: v["changed"] for k, v in recap2.items() if v["changed"]},
+                      "top_tasks": parse_profile(text2), "log": os.path.relpath(logfile2, REPO),
+                      "machine": self.last_phase},
+        }
+        if source == "index":
+            self.result["index"][str(n)] = entry
+        else:
+            self.result["wheelhouse"]["deploys"][str(n)] = entry
+        if rc2 != 0 or len(recap2) != n or any(h["failed"] or h["unreachable"] for h in recap2.values()):
+            self.fail_with_log("re-run of %s" % tag, logfile2, text2)
+        if changed != 0:
+            raise BenchError("the no-op re-run of %s reported changed=%d (%s); log: %s"
+                             % (tag, changed, entry["rerun"]["changed_by_host"], logfile2))
+        log("%s: re-run %.1f s, changed=0" % (tag, wall2))
+        fetches = [station_fetch(s) for s in names]
+        summary = summarize_fetch(fetches)
+        if source == "index":
+            # The preflight's package_index check: one GET of the client's simple page per station.
+            summary["preflight_probe"] = {"requests_per_station": 1, "bytes_per_station": self.probe_bytes}
+            summary["per_station"]["requests_total"] = summary["per_station"]["requests"] + 1
+            summary["per_station"]["bytes_total"] = summary["per_station"]["bytes"] + self.probe_bytes
+            summary["fleet"]["requests_total"] = summary["fleet"]["requests"] + n
+            summary["fleet"]["bytes_total"] = summary["fleet"]["bytes"] + n * self.probe_bytes
+        else:
+            summary["controller_once"] = self.result["wheelhouse"]["build"]["index_fetch"]
+            summary["copied_to_each_station_bytes"] = self.result["wheelhouse"]["build"]["station_wheels_bytes"]
+        entry["index_fetch"] = summary
+        wait = self.args.settle - (time.monotonic() - converged_at)
+        if wait > 0:
+            log("%s: settling %.0f s more before measuring" % (tag, wait))
+            time.sleep(wait)
+        metrics = [station_metrics(s, p) for s, p in zip(names, ports)]
+        entry["per_station"] = summarize_stations(metrics)
+        entry["stations_detail"] = metrics
+        bad = [m["station"] for m in metrics if m["health"] != 200 or m["active"] != "active"]
+        if bad:
+            raise BenchError("%s: not healthy after settling: %s" % (tag, ", ".join(bad)))
+        remove(names)
+        for s in names:
+            self.live.remove(s)
+
+    def probe_index_page(self):
+        """Size of what the preflight's index probe reads (it stops at 64 KiB)."""
+        req = urllib.request.Request("https://pypi.org/simple/pywats-api/", headers={"Accept": "text/html"})
+        cafile = os.environ.get("PIP_CERT") or os.environ.get("SSL_CERT_FILE")
+        context = ssl.create_default_context(cafile=cafile if cafile and os.path.isfile(cafile) else None)
+        try:
+            with urllib.request.urlopen(req, timeout=30, context=context) as resp:
+                self.probe_bytes = len(resp.read(65536))
+        except OSError as exc:
+            log("could not size the index page (%s); counting the probe as 0 bytes" % exc)
+            self.probe_bytes = 0
+
+    def wheelhouse_build(self):
+        self.wheelhouse_dir = os.path.join(self.tmp, "wheelhouse")
+        piplog = os.path.join(self.tmp, "wheelhouse-pip.log")
+        cache = os.path.join(self.tmp, "controller-pip-cache")
+        saved = dict(self.env)
+        # The controller's own pip config points at local mirrors and find-links; ignore it so the
+        # count is what a controller fetches from the package index.
+        for key in ("PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL", "PIP_INDEX_URL", "PIP_NO_INDEX"):
+            self.env.pop(key, None)
+        self.env.update({"PIP_CONFIG_FILE": os.devnull, "PIP_CACHE_DIR": cache, "PIP_LOG": piplog,
+                         "PIP_VERBOSE": "1"})
+        log("wheelhouse: building on the controller (Python 3.11 target, empty pip cache)")
+        try:
+            rc, wall, text, logfile = self.playbook("wheelhouse-build", [
+                "playbooks/wheelhouse.yml", "-e", "pywats_client_wheelhouse_dir=" + self.wheelhouse_dir,
+                "-e", json.dumps({"pywats_client_wheelhouse_targets": [{"python": "3.11"}]})])
+        finally:
+            self.env = saved
+        if rc != 0:
+            self.fail_with_log("wheelhouse build", logfile, text)
+        with open(piplog, encoding="utf-8", errors="replace") as fh:
+            fetch = parse_pip_log(fh.read())
+        wheels = [f for f in os.listdir(self.wheelhouse_dir) if f.endswith(".whl")]
+        station_wheels = [f for f in wheels if re.search(r"(-any|-(manylinux|musllinux|linux)[0-9a-z_.]*_x86_64)\.whl$", f)]
+        size = sum(os.path.getsize(os.path.join(self.wheelhouse_dir, f)) for f in wheels)
+        self.result["wheelhouse"]["build"] = {
+            "wall_s": round(wall, 1), "wheels": len(wheels), "wheelhouse_bytes": size,
+            "station_wheels_bytes": sum(os.path.getsize(os.path.join(self.wheelhouse_dir, f)) for f in station_wheels),
+            "index_fetch": {"requests": fetch["requests"], "bytes": fetch["bytes"],
+                            "responses_without_length": fetch["responses_without_length"]},
+            "machine": self.last_phase}
+        log("wheelhouse: %d wheels, %.1f MiB, built in %.1f s" % (len(wheels), size / MIB, wall))
+
+    def execute(self):
+        self.stations = self.args.stations
+        try:
+            self.meta()
+            clear_stale(self.owner)
+            self.start_standin()
+            self.probe_index_page()
+            self.baseline()
+            for n in self.stations:
+                self.series(n, "index")
+                self.finish_baseline()
+            if self.args.wheelhouse_stations:
+                self.wheelhouse_build()
+                for n in self.args.wheelhouse_stations:
+                    self.series(n, "wheelhouse")
+            self.result["status"] = "ok"
+        except BenchError as exc:
+            self.result["status"] = "failed"
+            self.result["error"] = str(exc)
+            raise
+        finally:
+            self.write()
+
+    def write(self):
+        self.derive()
+        path = os.path.join(RESULTS, self.stamp + ".json")
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump(self.result, fh, indent=2)
+        self.result_path = path
+
+    def derive(self):
+        one = self.result["index"].get("1") or self.result["index"].get(str(min(self.stations)))
+        base = self.result["baseline"]
+        for group in (self.result["index"], self.result["wheelhouse"]["deploys"]):
+            ref = group.get("1")
+            for entry in group.values():
+                if ref:
+                    entry["ratio_vs_1_station"] = round(entry["first_converge"]["wall_s"]
+                                                        / ref["first_converge"]["wall_s"], 2)
+                if base:
+                    entry["ratio_vs_baseline"] = round(entry["first_converge"]["wall_s"] / base["wall_s"], 2)
+        if one and base:
+            self.result["ours_over_baseline"] = round(one["first_converge"]["wall_s"] / base["wall_s"], 2)
+
+
+# --- output --------------------------------------------------------------------
+
+def fmt(v, spec="%.1f", none="-"):
+    return none if v is None else spec % v
+
+
+def _rows(res):
+    rows = [("index", k, v) for k, v in sorted(res["index"].items(), key=lambda kv: int(kv[0]))]
+    rows += [("wheelhouse", k, v) for k, v in sorted(res["wheelhouse"]["deploys"].items(), key=lambda kv: int(kv[0]))]
+    return rows
+
+
+def _busy(machine):
+    """'62%' host CPU busy during the step; '*' when other heavy jobs ran during it."""
+    if not machine:
+        return "-"
+    return "%.0f%%%s" % (machine["host_cpu_busy"] * 100, "*" if machine["foreign_jobs"] else "")
+
+
+def _mib(n):
+    return n / MIB
+
+
+def table(res):
+    out = []
+    m = res["meta"]
+    rows = _rows(res)
+    b = res.get("baseline")
+    out.append("")
+    out.append("pyWATS client benchmark %s  (%s CPUs, %s GiB RAM, %s, commit %s%s)"
+               % (m["timestamp"], m["cpus"], m["mem_gib"], m["image"], m["commit"], ", QUICK" if m["quick"] else ""))
+    out.append("pip cache: " + m["pip_cache"])
+    out.append("")
+    out.append("First converge and no-op re-run (forks = stations; wall time of the whole play)")
+    fmt_row = "%-24s %7s %9s %7s %8s %8s %9s %7s %6s %13s %6s"
+    hdr = fmt_row % ("run", "wall s", "s/station", "x 1 stn", "x baseln", "rerun s", "rerun/1st", "changed",
+                     "cpu", "CPU-s/stn c+o", "cpu rr")
+    out += [hdr, "-" * len(hdr)]
+
+    def cpu_per_station(machine, n):
+        if not machine or "controller_cpu_s" not in machine:
+            return "-"
+        return "%.0f+%.0f" % (machine["controller_cpu_s"] / n, machine["other_cpu_s"] / n)
+    if b:
+        out.append(fmt_row % ("baseline (baseline.sh)", "%.1f" % b["wall_s"], "%.1f" % b["wall_s"], "-", "1.00",
+                              "-", "-", "-", _busy(b.get("machine")), cpu_per_station(b.get("machine"), 1), "-"))
+    for source, k, e in rows:
+        fc, rr = e["first_converge"], e.get("rerun", {})
+        out.append(fmt_row % (
+            "%s, %s station%s" % (source, k, "" if k == "1" else "s"), "%.1f" % fc["wall_s"],
+            "%.1f" % fc["per_station_s"], fmt(e.get("ratio_vs_1_station"), "%.2f"),
+            fmt(e.get("ratio_vs_baseline"), "%.2f"), fmt(rr.get("wall_s")),
+            fmt(rr.get("share_of_first") and rr["share_of_first"] * 100, "%.0f%%"), fmt(rr.get("changed"), "%d"),
+            _busy(fc.get("machine")), cpu_per_station(fc.get("machine"), int(k)), _busy(rr.get("machine"))))
+    if res.get("ours_over_baseline") is not None:
+        out.append("ours / baseline (1 station, index install): %.2f" % res["ours_over_baseline"])
+    out.append("cpu: host CPU busy during the first converge (cpu rr: the re-run), all %s cores; * = other "
+               "ansible/pytest/pip jobs ran on this machine during the step (sampled every 5 s), so that time is not comparable" % m["cpus"])
+    out.append("CPU-s/stn c+o: CPU seconds per station of the first converge: c = controller (ansible-playbook, "
+               "forks, docker CLI), o = the rest of the host (dockerd, apt, pip, modules in the stations)")
+    out.append("")
+    out.append("Package index traffic: requests / MiB (HTTP bodies as sent)")
+    fmt_row = "%-24s %16s %16s %20s %8s"
+    hdr = fmt_row % ("run", "per station", "per fleet", "controller, once", "pip ran")
+    out += [hdr, "-" * len(hdr)]
+    if b:
+        f = b["index_fetch"]
+        out.append(fmt_row % ("baseline", "%d / %.1f" % (f["per_station"]["requests"], _mib(f["per_station"]["bytes"])),
+                              "%d / %.1f" % (f["fleet"]["requests"], _mib(f["fleet"]["bytes"])), "-",
+                              "%d/1" % f["stations_where_pip_ran"]))
+    wb = res["wheelhouse"].get("build")
+    for source, k, e in rows:
+        f = e.get("index_fetch")
+        if not f:
+            continue
+        ps, fl = f["per_station"], f["fleet"]
+        ctrl = f.get("controller_once")
+        out.append(fmt_row % (
+            "%s, %s" % (source, k),
+            "%d / %.1f" % (ps.get("requests_total", ps["requests"]), _mib(ps.get("bytes_total", ps["bytes"]))),
+            "%d / %.1f" % (fl.get("requests_total", fl["requests"]) + (ctrl["requests"] if ctrl else 0),
+                           _mib(fl.get("bytes_total", fl["bytes"]) + (ctrl["bytes"] if ctrl else 0))),
+            "%d / %.1f" % (ctrl["requests"], _mib(ctrl["bytes"])) if ctrl else "-",
+            "%d/%s" % (f["stations_where_pip_ran"], k)))
+    if wb:
+        out.append("wheelhouse fleets of any size: the controller's one download is the fleet's whole index "
+                   "traffic; the stations get %.1f MiB each from the controller instead" % _mib(wb["station_wheels_bytes"]))
+        out.append("wheelhouse build: %.1f s, %d wheels, %.1f MiB (Python 3.11 target, controller pip config ignored)"
+                   % (wb["wall_s"], wb["wheels"], _mib(wb["wheelhouse_bytes"])))
+    out.append("index rows include the role's preflight probe: 1 GET of /simple/pywats-api/ per station")
+    out.append("")
+    out.append("Per station after %d s of running (mean [min-max])" % m["settle_s"])
+    fmt_row = "%-24s %20s %20s %14s %14s"
+    hdr = fmt_row % ("run", "client RSS MiB", "venv MiB (du)", "cgroup procs", "threads")
+    out += [hdr, "-" * len(hdr)]
+
+    def rng(a):
+        if not a:
+            return "-"
+        if a["min"] == a["max"]:
+            return "%g" % a["mean"]
+        return "%.1f [%g-%g]" % (a["mean"], a["min"], a["max"])
+    if b and b.get("station"):
+        st = b["station"]
+        out.append(fmt_row % ("baseline", fmt(st["rss_kib"] and st["rss_kib"] / 1024.0),
+                              fmt(st["venv_bytes"] and _mib(st["venv_bytes"])),
+                              fmt(st["cgroup_procs"], "%d"), fmt(st["tasks"], "%d")))
+    for source, k, e in rows:
+        p = e.get("per_station")
+        if p:
+            out.append(fmt_row % ("%s, %s" % (source, k), rng(p["rss_mib"]), rng(p["venv_mib"]),
+                                  rng(p["cgroup_procs"]), rng(p["tasks"])))
+
+    def top(title, tasks, count):
+        if tasks:
+            out.append(title)
+            for t in tasks[:count]:
+                out.append("  %7.2fs  %s" % (t["seconds"], t["task"].replace("virinco.pywats.pywats_client : ", "")))
+    one = res["index"].get("1")
+    big = max(res["index"], key=int, default=None)
+    out.append("")
+    if one:
+        top("Slowest tasks, first converge of 1 station (ansible.posix.profile_tasks)",
+            one["first_converge"]["top_tasks"], 10)
+        top("Slowest tasks, no-op re-run of 1 station", one["rerun"]["top_tasks"], 5)
+    if big and big != "1":
+        top("Slowest tasks, first converge of %s stations" % big, res["index"][big]["first_converge"]["top_tasks"], 10)
+        top("Slowest tasks, no-op re-run of %s stations" % big, res["index"][big]["rerun"]["top_tasks"], 5)
+    wh = res["wheelhouse"]["deploys"].get("1")
+    if wh:
+        top("Slowest tasks, first converge of 1 station from the wheelhouse", wh["first_converge"]["top_tasks"], 5)
+    if res.get("status") != "ok":
+        out.append("")
+        out.append("STATUS: %s: %s" % (res.get("status"), res.get("error", "")))
+    out.append("")
+    return "\n".join(out)
+
+
+def stations_arg(text):
+    try:
+        vals = sorted({int(x) for x in text.split(",") if x.strip()})
+    except ValueError:
+        raise argparse.ArgumentTypeError("a comma-separated list of station counts, e.g. 1,5,10,20")
+    if not vals or vals[0] < 1 or vals[-1] > 50:
+        raise argparse.ArgumentTypeError("station counts must be 1-50")
+    return vals
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
+    ap.add_argument("--stations", type=stations_arg, default=None,
+                    help="fleet sizes for index installs (default 1,5,10,20; --quick: 1,4)")
+    ap.add_argument("--wheelhouse-stations", type=stations_arg, default=None,
+                    help="fleet sizes for wheelhouse installs (default: 1 and the largest fleet size; --quick: 1)")
+    ap.add_argument("--no-wheelhouse", action="store_true", help="skip the wheelhouse build and deploys")
+    ap.add_argument("--quick", action="store_true", help="1 and 4 stations, 15 s settle time (for CI)")
+    ap.add_argument("--collections-path", default=os.path.join(REPO, ".collections"),
+                    help="where virinco.pywats is found (default: this checkout, through .collections)")
+    ap.add_argument("--wait-quiet", type=int, default=0, metavar="S",
+                    help="before each timed step, wait up to S seconds until no other ansible/pytest/pip job runs")
+    ap.add_argument("--settle", type=float, default=None, help="seconds a station runs before it is measured")
+    args = ap.parse_args()
+    if args.stations is None:
+        args.stations = [1, 4] if args.quick else [1, 5, 10, 20]
+    if 1 not in args.stations:
+        args.stations = [1] + args.stations
+    if args.settle is None:
+        args.settle = 15 if args.quick else 60
+    if args.no_wheelhouse:
+        args.wheelhouse_stations = []
+    elif args.wheelhouse_stations is None:
+        args.wheelhouse_stations = [1] if args.quick else sorted({1, max(args.stations)})
+
+    bench = Bench(args)
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    rc = 0
+    try:
+        bench.execute()
+    except BenchError as exc:
+        print("\nbenchmark FAILED: %s" % exc, file=sys.stderr)
+        rc = 1
+    except KeyboardInterrupt:
+        print("\nbenchmark interrupted", file=sys.stderr)
+        rc = 130
+    except Exception:  # a bug in the benchmark is a broken benchmark too
+        traceback.print_exc()
+        rc = 1
+    finally:
+        log("removing the benchmark's containers and stopping the stand-in")
+        bench.cleanup()
+    try:
+        print(table(bench.result))
+    except Exception:  # a partial result after a failure may lack rows the table expects
+        traceback.print_exc()
+        rc = rc or 1
+    if getattr(bench, "result_path", None):
+        print("results: %s" % os.path.relpath(bench.result_path, REPO))
+    print("logs:    %s" % os.path.relpath(bench.logdir, REPO))
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
