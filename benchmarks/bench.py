@@ -77,6 +77,26 @@ def run(cmd, check=True, **kw):
     return res
 
 
+def run_group(cmd, **kw):
+    """Run cmd in a process group of its own; on an interruption end the whole group, so no
+    ansible-playbook fork is left behind."""
+    proc = subprocess.Popen(cmd, start_new_session=True, **kw)  # pylint: disable=consider-using-with
+    try:
+        return proc.wait()
+    except BaseException:
+        # SIGTERM lets ansible-playbook stop its forks; SIGKILL then ends whatever is left.
+        for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                pass
+        raise
+
+
 def port_free(port):
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -236,21 +256,41 @@ def ancestors(pid):
 FOREIGN = re.compile(r"ansible-playbook|molecule|pytest|pip (install|download)|apt-get|dpkg|debootstrap|docker build")
 
 
-def foreign_jobs(owner):
-    """Heavy jobs on this machine that are not ours: they make timings incomparable."""
-    found = set()
+def own_container_ids(owner):
+    res = run(["docker", "ps", "-q", "--no-trunc", "--filter", "label=%s=%s" % (LABEL, owner)], check=False)
+    return [line.strip() for line in res.stdout.splitlines() if line.strip()]
+
+
+def foreign_snapshot(owner, containers=()):
+    """{pid: (job, CPU ticks)} of heavy jobs on this machine that are not ours: neither started
+    by this run nor running inside one of its containers (apt, pip in our stations)."""
+    found = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open("/proc/%s/cmdline" % entry, "rb") as fh:
                 cmd = fh.read().replace(b"\0", b" ").decode("utf-8", "replace")
-        except OSError:
+            m = FOREIGN.search(cmd)
+            if not m or "docker exec" in cmd or int(owner) in ancestors(int(entry)):
+                continue
+            if containers:
+                with open("/proc/%s/cgroup" % entry, encoding="utf-8", errors="replace") as fh:
+                    cgroup = fh.read()
+                if any(cid in cgroup for cid in containers):
+                    continue
+            with open("/proc/%s/stat" % entry, encoding="utf-8", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            found[int(entry)] = (m.group(0), int(fields[11]) + int(fields[12]))
+        except (OSError, ValueError, IndexError):
             continue
-        m = FOREIGN.search(cmd)
-        if m and int(owner) not in ancestors(int(entry)) and "docker exec" not in cmd:
-            found.add(m.group(0))
-    return sorted(found)
+    return found
+
+
+def foreign_active(before, after):
+    """Jobs that used CPU between two snapshots (an idle leftover process does not count)."""
+    return sorted({job for pid, (job, ticks) in after.items()
+                   if pid not in before or ticks > before[pid][1]})
 
 
 class Phase:
@@ -260,11 +300,16 @@ class Phase:
         self.owner = owner
 
     def _sample(self):
+        before = self.snap0
         while not self.stop.wait(5):
-            self.foreign.update(foreign_jobs(self.owner))
+            after = foreign_snapshot(self.owner, self.containers)
+            self.foreign.update(foreign_active(before, after))
+            before = after
 
     def __enter__(self):
-        self.foreign = set(foreign_jobs(self.owner))
+        self.foreign = set()
+        self.containers = own_container_ids(self.owner)
+        self.snap0 = foreign_snapshot(self.owner, self.containers)
         self.stop = threading.Event()
         self.sampler = threading.Thread(target=self._sample, daemon=True)
         self.sampler.start()
@@ -415,22 +460,25 @@ class Bench:
             return
         deadline = time.monotonic() + self.args.wait_quiet
         told = False
+        containers = own_container_ids(self.owner)
+        before = foreign_snapshot(self.owner, containers)
         while time.monotonic() < deadline:
-            jobs = foreign_jobs(self.owner)
+            time.sleep(3)
+            after = foreign_snapshot(self.owner, containers)
+            jobs = foreign_active(before, after)
+            before = after
             if not jobs:
                 return
             if not told:
                 log("waiting up to %d s for other jobs to end: %s" % (self.args.wait_quiet, ", ".join(jobs)))
                 told = True
-            time.sleep(5)
 
     def playbook(self, tag, cmd, forks=None):
         logfile = os.path.join(self.logdir, tag + ".log")
         full = ["ansible-playbook"] + (["-f", str(forks)] if forks else []) + cmd
         self.wait_quiet()
         with Phase(self.owner) as phase, open(logfile, "w", encoding="utf-8") as fh:
-            rc = subprocess.run(full, cwd=REPO, env=self.env, stdout=fh, stderr=subprocess.STDOUT,
-                                check=False).returncode
+            rc = run_group(full, cwd=REPO, env=self.env, stdout=fh, stderr=subprocess.STDOUT)
         self.last_phase = phase.info
         with open(logfile, encoding="utf-8") as fh:
             text = fh.read()
@@ -473,9 +521,8 @@ class Bench:
         logfile = os.path.join(self.logdir, "baseline.log")
         self.wait_quiet()
         with Phase(self.owner) as phase, open(logfile, "w", encoding="utf-8") as fh:
-            rc = subprocess.run(["docker", "exec", name, "sh", "/usr/local/sbin/baseline.sh", self.server_url,
-                                 "/root/pywats-token", str(port), STATION_PIP_LOG],
-                                stdout=fh, stderr=subprocess.STDOUT, check=False).returncode
+            rc = run_group(["docker", "exec", name, "sh", "/usr/local/sbin/baseline.sh", self.server_url,
+                            "/root/pywats-token", str(port), STATION_PIP_LOG], stdout=fh, stderr=subprocess.STDOUT)
         wall = phase.wall
         if rc != 0 or health(port) != 200:
             with open(logfile, encoding="utf-8") as fh:
@@ -517,31 +564,22 @@ class Bench:
         recap = parse_recap(text)
         if rc != 0 or len(recap) != n or any(h["failed"] or h["unreachable"] for h in recap.values()):
             self.fail_with_log("first converge of %s" % tag, logfile, text)
-        log("%s: first converge %.1f s; no-op re-run" % (tag, wall))
-        rc2, wall2, text2, logfile2 = self.playbook(tag + "-rerun", ["-i", inv, "virinco.pywats.deploy"], forks=n)
-        recap2 = parse_recap(text2)
-        changed = sum(h["changed"] for h in recap2.values())
         entry = {
             "stations": n, "forks": n, "install_source": source,
             "first_converge": {"wall_s": round(wall, 1), "per_station_s": round(wall / n, 1),
                                "changed": sum(h["changed"] for h in recap.values()),
                                "top_tasks": parse_profile(text), "log": os.path.relpath(logfile, REPO),
                                "machine": phase1},
-            "rerun": {"wall_s": round(wall2, 1), "share_of_first": round(wall2 / wall, 3), "changed": changed,
-                      "changed_by_host": {k: v["changed"] for k, v in recap2.items() if v["changed"]},
-                      "top_tasks": parse_profile(text2), "log": os.path.relpath(logfile2, REPO),
-                      "machine": self.last_phase},
+            "rerun": None,
         }
         if source == "index":
             self.result["index"][str(n)] = entry
         else:
             self.result["wheelhouse"]["deploys"][str(n)] = entry
-        if rc2 != 0 or len(recap2) != n or any(h["failed"] or h["unreachable"] for h in recap2.values()):
-            self.fail_with_log("re-run of %s" % tag, logfile2, text2)
-        if changed != 0:
-            raise BenchError("the no-op re-run of %s reported changed=%d (%s); log: %s"
-                             % (tag, changed, entry["rerun"]["changed_by_host"], logfile2))
-        log("%s: re-run %.1f s, changed=0" % (tag, wall2))
+        if n in self.args.rerun_stations or source != "index":
+            self.rerun(tag, inv, n, wall, entry)
+        else:
+            log("%s: first converge %.1f s" % (tag, wall))
         fetches = [station_fetch(s) for s in names]
         summary = summarize_fetch(fetches)
         if source == "index":
@@ -568,6 +606,22 @@ class Bench:
         remove(names)
         for s in names:
             self.live.remove(s)
+
+    def rerun(self, tag, inv, n, first_wall, entry):
+        log("%s: first converge %.1f s; no-op re-run" % (tag, first_wall))
+        rc, wall, text, logfile = self.playbook(tag + "-rerun", ["-i", inv, "virinco.pywats.deploy"], forks=n)
+        recap = parse_recap(text)
+        changed = sum(h["changed"] for h in recap.values())
+        entry["rerun"] = {"wall_s": round(wall, 1), "share_of_first": round(wall / first_wall, 3), "changed": changed,
+                          "changed_by_host": {k: v["changed"] for k, v in recap.items() if v["changed"]},
+                          "top_tasks": parse_profile(text), "log": os.path.relpath(logfile, REPO),
+                          "machine": self.last_phase}
+        if rc != 0 or len(recap) != n or any(h["failed"] or h["unreachable"] for h in recap.values()):
+            self.fail_with_log("re-run of %s" % tag, logfile, text)
+        if changed != 0:
+            raise BenchError("the no-op re-run of %s reported changed=%d (%s); log: %s"
+                             % (tag, changed, entry["rerun"]["changed_by_host"], logfile))
+        log("%s: re-run %.1f s, changed=0" % (tag, wall))
 
     def probe_index_page(self):
         """Size of what the preflight's index probe reads (it stops at 64 KiB)."""
@@ -633,6 +687,10 @@ class Bench:
         except BenchError as exc:
             self.result["status"] = "failed"
             self.result["error"] = str(exc)
+            raise
+        except BaseException as exc:
+            self.result["status"] = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+            self.result["error"] = repr(exc)
             raise
         finally:
             self.write()
@@ -706,7 +764,7 @@ def table(res):
         out.append(fmt_row % ("baseline (baseline.sh)", "%.1f" % b["wall_s"], "%.1f" % b["wall_s"], "-", "1.00",
                               "-", "-", "-", _busy(b.get("machine")), cpu_per_station(b.get("machine"), 1), "-"))
     for source, k, e in rows:
-        fc, rr = e["first_converge"], e.get("rerun", {})
+        fc, rr = e["first_converge"], e.get("rerun") or {}
         out.append(fmt_row % (
             "%s, %s station%s" % (source, k, "" if k == "1" else "s"), "%.1f" % fc["wall_s"],
             "%.1f" % fc["per_station_s"], fmt(e.get("ratio_vs_1_station"), "%.2f"),
@@ -783,10 +841,10 @@ def table(res):
     if one:
         top("Slowest tasks, first converge of 1 station (ansible.posix.profile_tasks)",
             one["first_converge"]["top_tasks"], 10)
-        top("Slowest tasks, no-op re-run of 1 station", one["rerun"]["top_tasks"], 5)
+        top("Slowest tasks, no-op re-run of 1 station", (one["rerun"] or {}).get("top_tasks"), 5)
     if big and big != "1":
         top("Slowest tasks, first converge of %s stations" % big, res["index"][big]["first_converge"]["top_tasks"], 10)
-        top("Slowest tasks, no-op re-run of %s stations" % big, res["index"][big]["rerun"]["top_tasks"], 5)
+        top("Slowest tasks, no-op re-run of %s stations" % big, (res["index"][big]["rerun"] or {}).get("top_tasks"), 5)
     wh = res["wheelhouse"]["deploys"].get("1")
     if wh:
         top("Slowest tasks, first converge of 1 station from the wheelhouse", wh["first_converge"]["top_tasks"], 5)
@@ -811,6 +869,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     ap.add_argument("--stations", type=stations_arg, default=None,
                     help="fleet sizes for index installs (default 1,5,10,20; --quick: 1,4)")
+    ap.add_argument("--rerun-stations", type=stations_arg, default=None,
+                    help="fleet sizes that get the no-op re-run (default: every size)")
     ap.add_argument("--wheelhouse-stations", type=stations_arg, default=None,
                     help="fleet sizes for wheelhouse installs (default: 1 and the largest fleet size; --quick: 1)")
     ap.add_argument("--no-wheelhouse", action="store_true", help="skip the wheelhouse build and deploys")
@@ -825,6 +885,8 @@ def main():
         args.stations = [1, 4] if args.quick else [1, 5, 10, 20]
     if 1 not in args.stations:
         args.stations = [1] + args.stations
+    if args.rerun_stations is None:
+        args.rerun_stations = args.stations
     if args.settle is None:
         args.settle = 15 if args.quick else 60
     if args.no_wheelhouse:
