@@ -107,8 +107,14 @@ def port_free(port):
     return True
 
 
-def free_ports(start, count, avoid=()):
-    """count consecutive free TCP ports from start on (host networking: shared by all stations)."""
+def free_ports(start, count, avoid=(), last=None):
+    """count consecutive free TCP ports from start on (host networking: shared by all stations);
+    with last, any count free ports in start..last."""
+    if last is not None:
+        found = [p for p in range(start, last + 1) if p not in avoid and port_free(p)][:count]
+        if len(found) < count:
+            raise BenchError("only %d of %d ports free in %d-%d (--ports)" % (len(found), count, start, last))
+        return found
     port = start
     while port < 65000:
         block = list(range(port, port + count))
@@ -393,6 +399,9 @@ class Bench:
         # Names and ports of their own, so that two runs on one machine (parallel CI jobs) do not
         # collide: a block of 52 ports in 20000-29879, below the kernel's ephemeral range.
         self.port_base = 20000 + (int(self.owner) % 190) * 52
+        self.port_last = None
+        if args.ports:
+            self.port_base, self.port_last = args.ports
         self.stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
         self.logdir = os.path.join(RESULTS, self.stamp + ".logs")
         os.makedirs(self.logdir, exist_ok=True)
@@ -420,7 +429,7 @@ class Bench:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def start_standin(self):
-        self.standin_port = free_ports(self.port_base, 1)[0]
+        self.standin_port = free_ports(self.port_base, 1, last=self.port_last)[0]
         with open(os.open(self.token_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as fh:
             fh.write("bench-" + os.urandom(8).hex())
         run([os.path.join(REPO, "scripts", "standin.sh"), "start", str(self.standin_port), self.standin_dir,
@@ -512,7 +521,7 @@ class Bench:
     # -- steps
     def baseline(self):
         name = "%s%s-baseline" % (PREFIX, self.owner)
-        port = free_ports(self.port_base + 1, 1, avoid=[self.standin_port])[0]
+        port = free_ports(self.port_base + 1, 1, avoid=[self.standin_port], last=self.port_last)[0]
         log("baseline: raw upstream install of 1 station (%s, health port %d)" % (name, port))
         self.live.append(name)
         start_station(name, self.owner)
@@ -551,7 +560,7 @@ class Bench:
 
     def series(self, n, source):
         names = ["%s%s-s%02d" % (PREFIX, self.owner, i) for i in range(1, n + 1)]
-        ports = free_ports(self.port_base + 2, n, avoid=[self.standin_port])
+        ports = free_ports(self.port_base + 2, n, avoid=[self.standin_port], last=self.port_last)
         tag = "%s-%d" % (source, n)
         log("%s: starting %d station container(s)" % (tag, n))
         self.live.extend(names)
@@ -865,10 +874,22 @@ def stations_arg(text):
     return vals
 
 
+def ports_arg(text):
+    if isinstance(text, tuple):
+        return text
+    m = re.fullmatch(r"(\d+)-(\d+)", text.strip())
+    if not m or not 1024 <= int(m.group(1)) < int(m.group(2)) <= 65535:
+        raise argparse.ArgumentTypeError("--ports wants LO-HI with 1024 <= LO < HI <= 65535, got %r" % text)
+    return int(m.group(1)), int(m.group(2))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     ap.add_argument("--stations", type=stations_arg, default=None,
                     help="fleet sizes for index installs (default 1,5,10,20; --quick: 1,4)")
+    ap.add_argument("--ports", type=ports_arg, default=os.environ.get("PYWATS_BENCH_PORTS") or None,
+                    help="LO-HI: take the stand-in's and the stations' loopback ports from this range only "
+                         "(default: a block of its own in 20000-29879; env PYWATS_BENCH_PORTS)")
     ap.add_argument("--rerun-stations", type=stations_arg, default=None,
                     help="fleet sizes that get the no-op re-run (default: every size)")
     ap.add_argument("--wheelhouse-stations", type=stations_arg, default=None,

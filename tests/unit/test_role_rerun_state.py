@@ -1,0 +1,116 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, the virinco.pywats contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The scripts the role runs in a station's venv to skip work on a re-run
+(roles/pywats_client/vars/main.yml): the venv read and the hotfix state record.
+A re-run may skip the hotfixes only while every patched file is exactly as the
+set left it; these tests run the scripts in a real venv."""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+VARS = yaml.safe_load((REPO / "roles/pywats_client/vars/main.yml").read_text(encoding="utf-8"))
+FILES = ["pkg/a.py", "pkg/sub/b.py"]
+
+
+@pytest.fixture(scope="module")
+def venv(tmp_path_factory):
+    root = tmp_path_factory.mktemp("venv")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root)], check=True)
+    python = root / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    return python, Path(purelib), root / VARS["_pywats_client_hotfix_state"]
+
+
+@pytest.fixture()
+def patched(venv):
+    python, purelib, state = venv
+    for rel in FILES:
+        (purelib / rel).parent.mkdir(parents=True, exist_ok=True)
+        (purelib / rel).write_bytes(b"patched " + rel.encode() + b"\r\n")
+    if state.exists():
+        state.unlink()
+    return python, purelib, state
+
+
+def probe(python, state):
+    out = subprocess.run([str(python), "-c", VARS["_pywats_client_hotfix_state_probe"], str(state)],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def record(python, purelib, state, set_id, files=FILES):
+    return subprocess.run([str(python), "-c", VARS["_pywats_client_hotfix_state_write"], str(state), str(purelib),
+                           set_id] + list(files), check=True, capture_output=True, text=True).stdout.strip()
+
+
+def test_no_record_means_apply(patched):
+    python, purelib, state = patched
+    got = probe(python, state)
+    assert got == {"purelib": str(purelib), "set": None, "files_ok": False}
+
+
+def test_record_then_unchanged_files_skip(patched):
+    python, purelib, state = patched
+    assert record(python, purelib, state, "set-1") == "changed"
+    assert probe(python, state) == {"purelib": str(purelib), "set": "set-1", "files_ok": True}
+    # Recording the same state again changes nothing (the role reports ok).
+    assert record(python, purelib, state, "set-1") == "unchanged"
+    assert oct(state.stat().st_mode & 0o777) == "0o644"
+
+
+def test_edited_file_means_apply(patched):
+    python, purelib, state = patched
+    record(python, purelib, state, "set-1")
+    (purelib / FILES[1]).write_bytes(b"reinstalled by pip\r\n")
+    got = probe(python, state)
+    assert got["set"] == "set-1"
+    assert got["files_ok"] is False
+
+
+def test_missing_file_means_apply(patched):
+    python, purelib, state = patched
+    record(python, purelib, state, "set-1")
+    (purelib / FILES[0]).unlink()
+    assert probe(python, state)["files_ok"] is False
+
+
+def test_file_missing_when_recorded_never_counts_as_applied(patched):
+    python, purelib, state = patched
+    record(python, purelib, state, "set-1", files=FILES + ["pkg/never.py"])
+    assert probe(python, state)["files_ok"] is False
+
+
+def test_other_set_is_reported(patched):
+    python, purelib, state = patched
+    record(python, purelib, state, "set-1")
+    assert record(python, purelib, state, "set-2") == "changed"
+    assert probe(python, state)["set"] == "set-2"
+
+
+def test_broken_record_means_apply(patched):
+    python, purelib, state = patched
+    state.write_text("{not json", encoding="utf-8")
+    assert probe(python, state) == {"purelib": str(purelib), "set": None, "files_ok": False}
+
+
+def test_venv_read_reports_releases(venv):
+    python, purelib, dummy = venv
+    dist = purelib / "pywats_api-0.6.0rc1.dist-info"
+    dist.mkdir(exist_ok=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: pywats-api\nVersion: 0.6.0rc1\n", encoding="utf-8")
+    out = subprocess.run([str(python), "-c", VARS["_pywats_client_venv_probe"], "pywats-api", "PySide6-Essentials"],
+                         check=True, capture_output=True, text=True).stdout
+    assert json.loads(out) == {"client": "0.6.0rc1", "pyside6": None}
