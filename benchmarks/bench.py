@@ -150,9 +150,12 @@ def docker_names(owner_label=None):
 
 
 def clear_stale(owner):
-    """Remove containers of earlier benchmark runs that died without cleaning up; live runs keep theirs."""
+    """Remove containers of earlier benchmark runs that died without cleaning up; live runs keep theirs.
+    A container without the run label was not made by a benchmark run and is left alone, whatever its name."""
     for name, pid in docker_names():
-        alive = pid.isdigit() and pid != owner and os.path.exists("/proc/%s" % pid)
+        if not pid.isdigit():
+            continue
+        alive = pid != owner and os.path.exists("/proc/%s" % pid)
         if not alive:
             run(["docker", "rm", "-f", name], check=False)
 
