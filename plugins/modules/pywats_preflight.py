@@ -40,6 +40,12 @@ options:
     description: Interpreter the client's venv will be built from.
     type: path
     default: /usr/bin/python3
+  python_package:
+    description:
+      - OS package that provides O(python) and that the role installs after preflight, such as V(python3.11) on RHEL 9.
+      - When set and O(python) does not exist yet, the C(python) check passes and says which package will provide it;
+        the caller must check the interpreter's version once the package is installed.
+    type: str
   python_min:
     description: Oldest Python version the client supports.
     type: str
@@ -152,6 +158,12 @@ options:
     description: Package the C(package_index) check asks the index for.
     type: str
     default: pywats-api
+  remedy_notes:
+    description:
+      - Platform-specific advice appended to the remedy of a failed check, by check name.
+      - "For example C({glibc: RHEL 8 ships glibc 2.28}) on RHEL 8."
+    type: dict
+    default: {}
   skip:
     description: Checks not to run. They are listed under RV(summary.skipped).
     type: list
@@ -328,10 +340,12 @@ def to_int(text):
         return None
 
 
-def check_python(python, python_min, facts, run, exists=os.path.exists, access=os.access):
+def check_python(python, python_min, facts, run, exists=os.path.exists, access=os.access, package=None):
     remedy = ('Install Python %s or newer and set pywats_client_python to its path (for example /usr/bin/python3.11)'
               % python_min)
     if not exists(python):
+        if package:
+            return True, '%s is not installed yet: the role installs it from the package %s' % (python, package), ''
         return False, '%s does not exist' % python, remedy
     if not access(python, os.X_OK):
         return False, '%s is not executable' % python, remedy
@@ -713,8 +727,9 @@ def glibc_version(confstr=getattr(os, 'confstr', None), libc_ver=platform.libc_v
 
 def check_glibc(version, glibc_min):
     remedy = ('PySide6-Essentials, which the client imports even headless, ships only manylinux_2_34 wheels'
-              ' (glibc %s or newer): move the station to a newer OS (for example Debian 12, Ubuntu 22.04, RHEL 9)'
-              % glibc_min)
+              ' (glibc %s or newer) since 6.10: move the station to a newer OS (for example Debian 12, Ubuntu 22.04,'
+              ' RHEL 9). On an older glibc pip falls back to PySide6-Essentials 6.9.x (manylinux_2_28, x86_64 only),'
+              ' which this collection does not test' % glibc_min)
     if version is None:
         return False, 'no GNU C library found (musl or another libc?)', remedy
     if version_tuple(version) < version_tuple(glibc_min):
@@ -797,8 +812,9 @@ class Host(object):
 
 
 class Runner(object):
-    def __init__(self, skip):
+    def __init__(self, skip, notes=None):
         self.skip = set(skip)
+        self.notes = notes or {}
         self.checks = []
         self.skipped = []
 
@@ -812,6 +828,8 @@ class Runner(object):
         except Exception as exc:
             ok, detail, remedy = False, 'the check itself failed: %s' % to_native(exc), (
                 'Skip it with skip: [%s] and report this as a bug of virinco.pywats.pywats_preflight' % name)
+        if not ok and self.notes.get(name):
+            remedy = '%s. %s' % (remedy.rstrip('.'), self.notes[name])
         self.checks.append({'name': name, 'ok': bool(ok), 'severity': SEVERITY[name],
                             'detail': detail, 'remedy': '' if ok else remedy})
         return bool(ok)
@@ -853,8 +871,9 @@ def run_server_checks(p, host, runner, facts):
 def run_checks(p, host):
     facts = {'python_version': None, 'glibc_version': None, 'selinux_mode': None, 'inotify': {}, 'free_mb': {},
              'server_version': None, 'clock_skew_seconds': None}
-    runner = Runner(p['skip'])
-    runner.run('python', check_python, p['python'], p['python_min'], facts, host.run, host.exists, host.access)
+    runner = Runner(p['skip'], p['remedy_notes'])
+    runner.run('python', check_python, p['python'], p['python_min'], facts, host.run, host.exists, host.access,
+               p['python_package'])
     runner.run('privileges', check_privileges, host.geteuid)
     runner.run('init_system', check_init_system, host.isdir, host.read)
     needs = [('state_dir', p['state_dir'], p['min_free_mb_state']), ('venv_dir', p['venv_dir'], p['min_free_mb_venv'])]
@@ -911,6 +930,7 @@ def validate(module):
 def argument_spec():
     return dict(
         python=dict(type='path', default='/usr/bin/python3'),
+        python_package=dict(type='str'),
         python_min=dict(type='str', default='3.10'),
         state_dir=dict(type='path', default='/var/lib/pywats'),
         venv_dir=dict(type='path', default='/opt/pywats/venv'),
@@ -935,6 +955,7 @@ def argument_spec():
         selinux_manage=dict(type='bool', default=False),
         index_url=dict(type='str'),
         index_package=dict(type='str', default='pywats-api'),
+        remedy_notes=dict(type='dict', default={}),
         skip=dict(type='list', elements='str', default=[], choices=CHECK_NAMES),
     )
 

@@ -366,6 +366,39 @@ def test_python_missing_or_not_executable(tmp_path):
     assert facts == {}
 
 
+def test_python_from_a_package_the_role_installs(monkeypatch, base_args, tmp_path):
+    missing = str(tmp_path / 'python3.12')
+    result = run_main(monkeypatch, dict(base_args, python=missing, python_package='python3.12'))
+    assert isinstance(result, AnsibleExitJson)
+    check = by_name(result.args[0])['python']
+    assert check['ok'] and check['detail'] == (
+        '%s is not installed yet: the role installs it from the package python3.12' % missing)
+    assert result.args[0]['facts']['python_version'] is None
+
+
+def test_python_package_does_not_excuse_an_old_interpreter(monkeypatch, base_args, tmp_path):
+    python, marker = fake_python(tmp_path, '3.9.18')
+    result = run_main(monkeypatch, dict(base_args, python=python, python_package='python3'))
+    assert isinstance(result, AnsibleFailJson)
+    assert by_name(result.args[0])['python']['detail'] == '%s is Python 3.9.18, the client needs 3.10 or newer' % python
+
+
+def test_remedy_notes_are_appended_to_failed_checks_only(monkeypatch, base_args, tmp_path):
+    host = FakeHost()
+    host.libc = '2.28'
+    python, marker = fake_python(tmp_path, '3.6.8')
+    notes = {'glibc': 'RHEL 8 ships glibc 2.28: use RHEL 9.', 'python': 'RHEL 8: dnf install python3.11.',
+             'inotify': 'never shown'}
+    result = run_main(monkeypatch, dict(base_args, python=python, remedy_notes=notes), host)
+    assert isinstance(result, AnsibleFailJson)
+    checks = by_name(result.args[0])
+    assert checks['glibc']['remedy'].endswith('which this collection does not test. RHEL 8 ships glibc 2.28: use RHEL 9.')
+    assert checks['python']['remedy'].startswith('Install Python 3.10 or newer and set pywats_client_python to its path')
+    assert checks['python']['remedy'].endswith('(for example /usr/bin/python3.11). RHEL 8: dnf install python3.11.')
+    assert checks['inotify']['ok'] and checks['inotify']['remedy'] == ''
+    assert 'Remedy: Install Python 3.10' in result.args[0]['msg'] and 'RHEL 8 ships glibc 2.28: use RHEL 9' in result.args[0]['msg']
+
+
 # --- privileges, init system ---------------------------------------------------------------
 
 def test_privileges():
@@ -796,8 +829,9 @@ def test_failure_message_lists_every_failed_error_check(monkeypatch, base_args, 
         ' pywats_client_python to its path (for example /usr/bin/python3.11)' % python,
         'privileges: running as uid 1000, not root. Remedy: Run the play (or the role) with become: true',
         'glibc: glibc 2.31 is older than 2.34. Remedy: PySide6-Essentials, which the client imports even headless,'
-        ' ships only manylinux_2_34 wheels (glibc 2.34 or newer): move the station to a newer OS (for example'
-        ' Debian 12, Ubuntu 22.04, RHEL 9)',
+        ' ships only manylinux_2_34 wheels (glibc 2.34 or newer) since 6.10: move the station to a newer OS (for'
+        ' example Debian 12, Ubuntu 22.04, RHEL 9). On an older glibc pip falls back to PySide6-Essentials 6.9.x'
+        ' (manylinux_2_28, x86_64 only), which this collection does not test',
     ])
     assert data['summary'] == {'errors': 3, 'warnings': 1, 'passed': 3,
                                'skipped': ['server_dns', 'server_tcp', 'server_tls', 'server_api', 'clock_skew',
