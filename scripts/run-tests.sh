@@ -2,12 +2,12 @@
 # Run the test stages in order and print how long each took.
 #   scripts/run-tests.sh              every stage
 #   scripts/run-tests.sh lint unit    only these
-# Stages: lint, sanity, unit, hotfixes, wheelhouse, integration, molecule (scenarios from
+# Stages: lint, sanity, unit, windows, hotfixes, wheelhouse, integration, molecule (scenarios from
 # MOLECULE_SCENARIOS), benchmark (benchmarks/run.sh --quick; fails only when the benchmark
 # itself breaks, never on timings).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
-stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(lint sanity unit hotfixes wheelhouse integration molecule benchmark)
+stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(lint sanity unit windows hotfixes wheelhouse integration molecule benchmark)
 scenarios=${MOLECULE_SCENARIOS:-"default debian13 debian11 offline"}
 export PIP_CACHE_DIR=${PIP_CACHE_DIR:-/var/cache/pywats-test/pip}
 export PYWATS_PIP_CACHE=${PYWATS_PIP_CACHE:-$PIP_CACHE_DIR}
@@ -49,13 +49,15 @@ for s in "${stages[@]}"; do
     lint) stage lint lint ;;
     sanity) stage sanity scripts/sanity.sh ;;
     unit) stage unit run_pytest -q tests/unit ;;
+    # The role for Windows stations, as far as it runs without one (molecule/windows needs a real host).
+    windows) stage windows run_pytest -q tests/windows ;;
     hotfixes) stage hotfixes run_pytest -q tests/hotfixes ;;
     wheelhouse) stage wheelhouse wheelhouse ;;
     integration) stage integration run_pytest -q tests/integration ;;
     molecule)
       for sc in $scenarios; do stage "molecule $sc" molecule test -s "$sc"; done ;;
     benchmark) stage benchmark benchmarks/run.sh --quick ;;
-    *) echo "unknown stage '$s' (allowed: lint sanity unit hotfixes wheelhouse integration molecule benchmark)" >&2; exit 2 ;;
+    *) echo "unknown stage '$s' (allowed: lint sanity unit windows hotfixes wheelhouse integration molecule benchmark)" >&2; exit 2 ;;
   esac
 done
 

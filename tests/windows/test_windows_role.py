@@ -205,3 +205,14 @@ def test_pip_and_hotfix_targets(run):
         "pywats_client/service/async_converter_pool.py",
         "pywats_client/service/async_pending_queue.py",
         "pywats_client/service/health_server.py"]
+
+
+def test_windows_scenario_playbooks_parse():
+    # molecule/windows needs a real station; its playbooks are at least
+    # checked here against an inventory shaped like the scenario's.
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".collections"), ANSIBLE_NOCOLOR="true")
+    scenario = os.path.join(REPO, "molecule", "windows")
+    for play in ("prepare.yml", "verify.yml", "cleanup.yml", os.path.join("..", "shared", "converge.yml")):
+        res = subprocess.run([ANSIBLE_PLAYBOOK, "--syntax-check", "-i", "pywats-win2022,", os.path.join(scenario, play)],
+                             capture_output=True, text=True, env=env, timeout=120, check=False)
+        assert res.returncode == 0, play + ":\n" + res.stdout + res.stderr
