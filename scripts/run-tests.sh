@@ -2,12 +2,12 @@
 # Run the test stages in order and print how long each took.
 #   scripts/run-tests.sh              every stage
 #   scripts/run-tests.sh lint unit    only these
-# Stages: lint, sanity, unit, dispatch, hotfixes, wheelhouse, integration, molecule (scenarios from
+# Stages: lint, sanity, unit, dispatch, windows, hotfixes, wheelhouse, integration, molecule (scenarios from
 # MOLECULE_SCENARIOS), benchmark (benchmarks/run.sh --quick; fails only when the benchmark
 # itself breaks, never on timings).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
-stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(lint sanity unit dispatch hotfixes wheelhouse integration molecule benchmark)
+stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(lint sanity unit dispatch windows hotfixes wheelhouse integration molecule benchmark)
 # ubuntu, el8 and el9 need public images (Docker Hub); our CI cannot fetch them.
 scenarios=${MOLECULE_SCENARIOS:-"default debian13 debian11 offline selinux"}
 export PIP_CACHE_DIR=${PIP_CACHE_DIR:-/var/cache/pywats-test/pip}
@@ -51,13 +51,15 @@ for s in "${stages[@]}"; do
     sanity) stage sanity scripts/sanity.sh ;;
     unit) stage unit run_pytest -q tests/unit ;;
     dispatch) stage dispatch run_pytest -q tests/dispatch ;;
+    # The role for Windows stations, as far as it runs without one (molecule/windows needs a real host).
+    windows) stage windows run_pytest -q tests/windows ;;
     hotfixes) stage hotfixes run_pytest -q tests/hotfixes ;;
     wheelhouse) stage wheelhouse wheelhouse ;;
     integration) stage integration run_pytest -q tests/integration ;;
     molecule)
       for sc in $scenarios; do stage "molecule $sc" molecule test -s "$sc"; done ;;
     benchmark) stage benchmark benchmarks/run.sh --quick ;;
-    *) echo "unknown stage '$s' (allowed: lint sanity unit dispatch hotfixes wheelhouse integration molecule benchmark)" >&2; exit 2 ;;
+    *) echo "unknown stage '$s' (allowed: lint sanity unit dispatch windows hotfixes wheelhouse integration molecule benchmark)" >&2; exit 2 ;;
   esac
 done
 

@@ -960,11 +960,11 @@ function Test-Python {
     }
     $want = "64-bit Python $PythonMin or newer"
     if ($Installer) {
-        return New-CheckResult -Ok $true -Detail "no $want found ($seen); the role will install it from pywats_client_python_installer ($Installer)"
+        return New-CheckResult -Ok $true -Detail "no $want found ($seen); the role will install it from pywats_client_windows_python_installer ($Installer)"
     }
     New-CheckResult -Ok $false -Detail "no $want found ($seen)" -Remedy (
-        "Install a $want for all users and set pywats_client_python to its python.exe," +
-        ' or set pywats_client_python_installer to an installer the role can run')
+        "Install a $want for all users and set pywats_client_windows_python to its python.exe," +
+        ' or set pywats_client_windows_python_installer to an installer the role can run')
 }
 
 function Test-DiskSpace {

@@ -208,8 +208,8 @@ checks:
       description: How to fix a failure; empty when the check passed.
       type: str
       sample: >-
-        Install a 64-bit Python 3.10 or newer for all users and set pywats_client_python to its python.exe,
-        or set pywats_client_python_installer to an installer the role can run
+        Install a 64-bit Python 3.10 or newer for all users and set pywats_client_windows_python to its python.exe,
+        or set pywats_client_windows_python_installer to an installer the role can run
 summary:
   description: Counts of the results.
   returned: always

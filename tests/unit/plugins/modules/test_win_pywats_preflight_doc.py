@@ -420,15 +420,14 @@ def test_check_entries_and_summary_are_documented(script, returns):
 
 
 def test_remedies_name_only_role_variables(script):
-    """Remedies point users at role variables; each must exist (pywats_client_python_installer comes with the Windows tasks)."""
+    """Remedies point users at role variables; each must exist in the role's defaults."""
     with open(ROLE_DEFAULTS) as handle:
         defaults = set(yaml.safe_load(handle))
     named = set(re.findall(r'\bpywats_client_\w+', script))
-    pending = {'pywats_client_python_installer'}
-    assert named - defaults - pending == set()
-    assert {'pywats_client_python', 'pywats_client_server_url', 'pywats_client_api_token', 'pywats_client_ca_bundle',
+    assert named - defaults == set()
+    assert {'pywats_client_windows_python', 'pywats_client_server_url', 'pywats_client_api_token', 'pywats_client_ca_bundle',
             'pywats_client_proxy', 'pywats_client_health_port', 'pywats_client_preflight_skip',
-            'pywats_client_python_installer'} <= named
+            'pywats_client_windows_python_installer'} <= named
 
 
 # --- the regular expressions of the pure helpers -------------------------------------------------

@@ -1,0 +1,218 @@
+"""The role on Windows stations, as far as it runs without one.
+
+No Windows host can be reached here, so these tests run what the role does on
+the controller for a Windows station: the dispatch from facts to the Windows
+task tree and vars/Windows.yml, every option check (which must refuse bad
+input before the first task that talks to the station), and what the role
+computes from its options through its real vars and templates (the service's
+command line and environment, the config file, the account, the recovery
+actions, the shutdown timeout). Each case is one host of a single play that
+carries a Windows Server 2022 station's facts over a local connection; molecule/windows runs the rest against a real station.
+"""
+import copy
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROLE = os.path.join(REPO, "roles", "pywats_client")
+_BESIDE = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+ANSIBLE_PLAYBOOK = _BESIDE if os.path.exists(_BESIDE) else (shutil.which("ansible-playbook") or "ansible-playbook")
+PREFLIGHT_TASK = "Check that this Windows station can run the client"
+SECRETS = ("Pr0xy-Secret-4e", "Svc-Secret-71aa", "Never-Shown-93c1", "windows-test-token-8c2e")
+
+with open(os.path.join(HERE, "cases.yml"), encoding="utf-8") as fh:
+    CASES = yaml.safe_load(fh)
+with open(os.path.join(HERE, "base_vars.yml"), encoding="utf-8") as fh:
+    BASE_VARS = yaml.safe_load(fh)
+with open(os.path.join(HERE, "facts", "windows-server-2022.json"), encoding="utf-8") as fh:
+    FACTS = json.load(fh)
+
+
+def sha256(path):
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """One ansible-playbook run for every case; the results by case id."""
+    tmp = tmp_path_factory.mktemp("windows-role")
+    # Stand-ins for the binaries the role copies from the controller: only
+    # their checksums matter before the first task that talks to the station.
+    nssm = tmp / "nssm.exe"
+    nssm.write_bytes(b"MZ" + os.urandom(4096))
+    installer = tmp / "python-3.12.8-amd64.exe"
+    installer.write_bytes(b"MZ" + os.urandom(4096))
+    tokens = {"@NSSM_SRC@": str(nssm), "@NSSM_SHA256@": sha256(nssm),
+              "@INSTALLER@": str(installer), "@INSTALLER_SHA256@": sha256(installer)}
+
+    def fill(value):
+        text = json.dumps(value)
+        for token, real in tokens.items():
+            text = text.replace(token, real)
+        return json.loads(text)
+
+    out = tmp / "out"
+    out.mkdir()
+    hosts = {}
+    for case in CASES:
+        host_vars = dict(copy.deepcopy(BASE_VARS), pywats_client_windows_nssm_src=str(nssm),
+                         pywats_client_windows_nssm_sha256=sha256(nssm))
+        host_vars.update(fill(case["vars"]))
+        host_vars.update(ansible_connection="local", ansible_python_interpreter=sys.executable,
+                         windows_case_out=str(out), windows_role_dir=ROLE, windows_facts=FACTS)
+        hosts[case["id"]] = host_vars
+    inventory = tmp / "inventory.yml"
+    inventory.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+
+    env = dict(os.environ)
+    env.update(ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".collections"), ANSIBLE_NOCOLOR="true",
+               ANSIBLE_FORCE_COLOR="false", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
+               ANSIBLE_FORKS="8", ANSIBLE_LOCALHOST_WARNING="false")
+    env.pop("ANSIBLE_LOG_PATH", None)
+    res = subprocess.run([ANSIBLE_PLAYBOOK, "-i", str(inventory), os.path.join(HERE, "play.yml")],
+                         capture_output=True, text=True, env=env, timeout=600, check=False)
+    results = {}
+    for case in CASES:
+        path = out / ("%s.json" % case["id"])
+        results[case["id"]] = json.loads(path.read_text()) if path.exists() else None
+    return {"res": res, "results": results, "fill": fill, "tokens": tokens}
+
+
+def test_play_ran_every_case(run):
+    res = run["res"]
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+    missing = [cid for cid, result in run["results"].items() if result is None]
+    assert missing == [], "no result for %s:\n%s" % (missing, res.stdout[-4000:])
+
+
+def test_no_secret_in_the_output(run):
+    output = run["res"].stdout + run["res"].stderr
+    assert [s for s in SECRETS if s in output] == []
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_case_stops_where_and_why_expected(run, case):
+    result = run["results"][case["id"]]
+    assert result is not None and result["stop"] is not None, "the role went past every check without stopping"
+    assert result["stop"]["task"] == case["stop"], result["stop"]
+    if "msg" in case:
+        assert result["stop"]["msg"] == run["fill"](case["msg"])
+    else:
+        # Accepted options reach the Windows preflight module: the first task
+        # that talks to the station, which a local connection cannot run.
+        assert result["rendered"] is not None
+
+
+def rendered(run, case_id):
+    return run["results"][case_id]["rendered"]
+
+
+def test_dispatch_reaches_the_windows_tree_with_windows_vars(run):
+    r = rendered(run, "accepted-defaults")
+    assert r["vars_file_service"] == "pyWATS_Service"
+    assert r["state_dir"] == "C:\\ProgramData\\pyWATS"
+    assert r["config_file"] == "C:\\ProgramData\\pyWATS\\config_default.json"
+
+
+def test_service_command_line_holds_no_secret(run):
+    r = rendered(run, "accepted-gmsa-proxy-installer-url")
+    assert r["nssm_application"] == "D:\\pyWATS\\venv\\Scripts\\python.exe"
+    assert r["nssm_arguments"] == ["-m", "pywats_client", "service", "--instance-id", "default"]
+    assert r["nssm_executable"] == "C:\\Program Files\\pyWATS\\nssm\\nssm.exe"
+    assert r["log_dir"] == "C:\\ProgramData\\pyWATS\\logs"
+    assert not any(s in json.dumps(r["nssm_arguments"]) for s in SECRETS)
+
+
+def test_service_environment(run):
+    default_env = rendered(run, "accepted-defaults")["service_env_lines"]
+    assert default_env == sorted(default_env)
+    assert "PYWATS_HEALTH_PORT=8089" in default_env
+    assert "USERPROFILE=C:\\ProgramData\\pyWATS\\home" in default_env
+    assert not [line for line in default_env if line.startswith(("HTTP_PROXY=", "HTTPS_PROXY="))]
+    proxied = rendered(run, "accepted-gmsa-proxy-installer-url")["service_env_lines"]
+    assert "HTTPS_PROXY=http://proxyuser:Pr0xy-Secret-4e@proxy.example.com:3128" in proxied
+
+
+def test_config_file_from_role_options(run):
+    config = json.loads(rendered(run, "accepted-defaults")["config_json"])
+    assert config["service_address"] == "https://wats.example.com"
+    assert config["api_token"] == "windows-test-token-8c2e"
+    first, second = config["converters"]
+    assert first["watch_folder"] == "D:\\WATS\\drop"
+    assert (first["done_folder"], first["error_folder"], first["pending_folder"]) == (
+        "D:\\WATS\\drop\\Done", "D:\\WATS\\drop\\Error", "D:\\WATS\\drop\\Pending")
+    assert first["name"] == "drop"
+    assert first["module_path"].endswith(".WATSStandardJsonConverter")
+    assert second["watch_folder"] == "\\\\fileserver\\ict$\\line4"
+    assert second["done_folder"] == "E:\\archive\\line4"
+    assert second["module_path"].endswith(".TeradyneICTConverter")
+    assert second["post_action"] == "archive"
+
+
+def test_accounts(run):
+    assert (rendered(run, "accepted-defaults")["account"], rendered(run, "accepted-defaults")["account_kind"]) == (
+        "NT SERVICE\\pyWATS_Service", "virtual")
+    gmsa = rendered(run, "accepted-gmsa-proxy-installer-url")
+    assert (gmsa["account"], gmsa["account_kind"]) == ("CORP\\pywats-gmsa$", "gmsa")
+    user = rendered(run, "accepted-domain-user")
+    assert (user["account"], user["account_kind"]) == ("CORP\\svc-pywats", "user")
+
+
+def test_service_account_may_write_only_data_and_watch_folders(run):
+    assert rendered(run, "accepted-defaults")["writable_paths"] == [
+        "C:\\ProgramData\\pyWATS",
+        "D:\\WATS\\drop", "\\\\fileserver\\ict$\\line4",
+        "D:\\WATS\\drop\\Done", "E:\\archive\\line4",
+        "D:\\WATS\\drop\\Error", "\\\\fileserver\\ict$\\line4\\Error",
+        "D:\\WATS\\drop\\Pending", "\\\\fileserver\\ict$\\line4\\Pending"]
+
+
+def test_recovery_actions(run):
+    r = rendered(run, "accepted-defaults")
+    assert [(a["type"], int(a["delay_ms"])) for a in r["failure_actions"]] == [
+        ("restart", 5000), ("restart", 5000), ("restart", 30000)]
+    assert int(r["failure_reset_sec"]) == 86400
+
+
+def test_shutdown_timeout_is_raised_never_lowered(run):
+    # stop timeout 30 s + 10 s margin; no value yet, a lower and a higher one.
+    assert int(rendered(run, "accepted-defaults")["wait_to_kill_ms"]) == 40000
+    assert int(rendered(run, "accepted-domain-user")["wait_to_kill_ms"]) == 40000
+    assert int(rendered(run, "accepted-gmsa-proxy-installer-url")["wait_to_kill_ms"]) == 120000
+
+
+def test_python_installer_target(run):
+    r = rendered(run, "accepted-gmsa-proxy-installer-url")
+    assert (r["installer_name"], r["installer_version"], r["installer_target"]) == (
+        "python-3.12.8-amd64.exe", "3.12.8", "C:\\Program Files\\Python312")
+
+
+def test_pip_and_hotfix_targets(run):
+    r = rendered(run, "accepted-defaults")
+    assert r["pip_install"][:4] == ["C:\\Program Files\\pyWATS\\venv\\Scripts\\python.exe", "-m", "pip", "install"]
+    assert r["requirement"] == "pywats-api[client-headless]==0.6.0rc1"
+    assert sorted(r["hotfix_targets"]) == [
+        "pywats_client/converters/__init__.py",
+        "pywats_client/service/async_converter_pool.py",
+        "pywats_client/service/async_pending_queue.py",
+        "pywats_client/service/health_server.py"]
+
+
+def test_windows_scenario_playbooks_parse():
+    # molecule/windows needs a real station; its playbooks are at least
+    # checked here against an inventory shaped like the scenario's.
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".collections"), ANSIBLE_NOCOLOR="true")
+    scenario = os.path.join(REPO, "molecule", "windows")
+    for play in ("prepare.yml", "verify.yml", "cleanup.yml", os.path.join("..", "shared", "converge.yml")):
+        res = subprocess.run([ANSIBLE_PLAYBOOK, "--syntax-check", "-i", "pywats-win2022,", os.path.join(scenario, play)],
+                             capture_output=True, text=True, env=env, timeout=120, check=False)
+        assert res.returncode == 0, play + ":\n" + res.stdout + res.stderr
