@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Boot test of the pyWATS appliance under qemu (software emulation).
 
     python3 tests/appliance/boot_test.py [--image PATH] [--work-dir DIR] [--port-base 18610]

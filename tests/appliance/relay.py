@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Relay one guest connection to a TCP port on loopback (qemu guestfwd=...-cmd:).
 
     python3 relay.py 127.0.0.1 PORT

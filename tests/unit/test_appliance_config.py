@@ -20,7 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                      'playbooks', 'files', 'appliance', 'pywats-appliance-config')
+                      'playbooks', 'files', 'appliance', 'pywats_appliance_config.py')
 TOKEN = 'station-token-123'
 
 
