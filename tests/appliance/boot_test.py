@@ -243,7 +243,7 @@ def main():
     finally:
         run.cleanup()
         run.transcript()
-    failed = sum(1 for _, ok in run.results if not ok)
+    failed = sum(1 for result in run.results if not result[1])
     print("appliance boot test: %.0f s" % (time.monotonic() - run.start))
     print("%d passed, %d failed" % (len(run.results) - failed, failed))
     return 1 if failed else 0

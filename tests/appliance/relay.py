@@ -34,7 +34,7 @@ def main():
         events = sel.select(timeout=IDLE_SECONDS)
         if not events:
             break
-        for key, _ in events:
+        for key, _mask in events:
             src, dst = key.data
             try:
                 if not pump(src, dst, lambda d=dst: d.shutdown(socket.SHUT_WR)):
