@@ -195,7 +195,7 @@ def start_client(conf, wait=120):
     for argv in (["systemctl", "enable", service], ["systemctl", "restart", service]):
         result = subprocess.run(argv, check=False, capture_output=True, text=True)
         if result.returncode != 0:
-            raise ConfigError("%s failed: %s" % (" ".join(argv), result.stderr.strip()[-300:]))
+            raise ConfigError("settings saved, but %s failed: %s" % (" ".join(argv), result.stderr.strip()[-300:]))
     return wait_health(conf, wait)
 
 
@@ -370,7 +370,7 @@ def tui_server(conf, ui):
     try:
         version = configure(conf, url, token, station)
     except ConfigError as exc:
-        ui.msg("Not changed: %s" % exc)
+        ui.msg(("%s" if str(exc).startswith("settings saved") else "Nothing changed: %s") % exc)
         return
     ui.msg("Configured. Server version %s.\n\n%s" % (version, status_text(conf)))
 
