@@ -112,7 +112,7 @@ class Run:
         relay = "python3 %s 127.0.0.1 %d" % (os.path.join(HERE, "relay.py"), self.standin_port)
         netdev = ("user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:%d,guestfwd=tcp:%s:80-cmd:%s"
                   % (self.health_port, self.args.guest_health_port, GUEST_SERVER, relay))
-        argv = ["qemu-system-x86_64", "-accel", "tcg", "-m", "1024", "-smp", str(self.args.cpus),
+        argv = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "1024", "-smp", str(self.args.cpus),
                 "-name", "pywats-appliance-boot-test", "-display", "none", "-monitor", "none",
                 "-serial", "file:%s" % os.path.join(self.work, "console-%d.log" % number),
                 "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path,
