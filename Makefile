@@ -1,6 +1,7 @@
 # Entry points for people and CI. Every target sets up what it needs.
 #   make demo   deploy to a local fleet of three station containers + the stand-in
 #   make test   lint, ansible-test sanity, unit tests, hotfix tests and every Molecule scenario
+#   make appliance, make appliance-boot-test   build the VM appliance, boot it under qemu (slow: not in make test)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +11,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export PIP_CACHE_DIR ?= /var/cache/pywats-test/pip
 export PYWATS_PIP_CACHE ?= $(PIP_CACHE_DIR)
 
-.PHONY: setup venv collection docker images demo demo-down test lint unit molecule sanity clean
+.PHONY: setup venv collection docker images demo demo-down test lint unit molecule sanity clean appliance appliance-boot-test
 
 setup: venv collection docker images
 
@@ -51,6 +52,15 @@ unit: venv collection
 
 molecule: setup
 	scripts/run-tests.sh molecule
+
+# The VM appliance (README "VM appliance"): as root on Debian; APPLIANCE_ARGS passes -e options.
+appliance: venv collection
+	ansible-playbook virinco.pywats.appliance_build $(APPLIANCE_ARGS)
+
+appliance-boot-test: venv collection
+	command -v qemu-system-x86_64 >/dev/null && command -v cloud-localds >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-x86 qemu-utils cloud-image-utils >/dev/null; }
+	$(PYTHON) tests/appliance/boot_test.py $(APPLIANCE_TEST_ARGS)
 
 clean:
 	-scripts/local-fleet.sh down

@@ -52,7 +52,9 @@ received, reportId / serialNumber / partNumber (from the WSJF fields id, sn and 
 or serialNumber and partNumber), auth, clientId, duplicateOf (seq of an earlier
 upload with the same reportId, else null), file and body. A request log entry
 holds: seq, time, method, path, query, status, auth (token, client, missing, bad,
-not-required or not-checked), authOk, clientId, injected and durationMs.
+not-required or not-checked), authOk, clientId, authSeen (what the Authorization
+header held, checked or not: token, client, missing or bad), userAgent, injected and
+durationMs.
 
 With --state-dir, every accepted report is also written, exactly as received, to
 <state-dir>/reports/<n>-<id>.json (n zero-padded, never reused, carried on across
@@ -517,6 +519,10 @@ class Handler(BaseHTTPRequestHandler):
                     "authOk": {"token": True, "client": True, "missing": False,
                                "bad": False}.get(self._auth),
                     "clientId": self._client_id,
+                    # What the Authorization header held even where the route does not
+                    # check it (GET /api/App/Version): token, client, missing or bad.
+                    "authSeen": self.state.authenticate(self.headers.get("Authorization"))[0],
+                    "userAgent": (self.headers.get("User-Agent") or "")[:80],
                     "injected": self._injected,
                     "durationMs": round((time.monotonic() - started) * 1000, 1),
                 })

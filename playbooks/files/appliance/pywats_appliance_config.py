@@ -1,0 +1,426 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""First-boot configurator of the pyWATS appliance (no SSH needed).
+
+    pywats-appliance-config seed FILE     apply a NoCloud seed's settings (cloud-init runcmd)
+    pywats-appliance-config configure --url URL --station NAME [--token-file F | token on stdin]
+                                          [--network dhcp|static --address A/P --gateway G --dns D,..]
+    pywats-appliance-config tui           the text UI on tty1 (whiptail)
+    pywats-appliance-config status        one line per fact
+
+The server URL is checked (reachable, GET /api/App/Version answers 2xx with the token as
+"Authorization: Basic <token>", as the client sends it) before anything changes; a token
+the server rejects (401/403) is refused. The token is written only into the client's
+config file (mode 0600, owner of the service); never into a command line, the journal or
+the console. Settings of the image build are read from /etc/pywats/appliance.json.
+"""
+
+import argparse
+import ipaddress
+import json
+import os
+import pwd
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+SETTINGS_FILE = "/etc/pywats/appliance.json"
+DEFAULTS = {
+    "config_file": "/var/lib/pywats/config_default.json",
+    "service_name": "pywats-client",
+    "user": "pywats",
+    "health_port": 8080,
+    "marker": "/etc/pywats/appliance-configured",
+    "network_file": "/etc/network/interfaces.d/60-pywats-appliance",
+    "cloud_network_off": "/etc/cloud/cloud.cfg.d/99-pywats-appliance-network.cfg",
+    "cloud_instance_dir": "/var/lib/cloud/instances",
+    "cloud_run_sensitive": "/run/cloud-init/instance-data-sensitive.json",
+}
+TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")
+STATION_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")
+
+
+class ConfigError(Exception):
+    """A refused input or a failed step; the message never holds the token."""
+
+
+def settings(path=SETTINGS_FILE):
+    values = dict(DEFAULTS)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            values.update(json.load(handle))
+    except FileNotFoundError:
+        pass
+    return values
+
+
+def log(message):
+    print("pywats-appliance-config: %s" % message, file=sys.stderr, flush=True)
+
+
+# Checks -----------------------------------------------------------------------------
+def check_url(url):
+    parsed = urllib.parse.urlsplit(url or "")
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or any(c.isspace() for c in url):
+        raise ConfigError("server URL must be an http:// or https:// URL such as https://wats.example.com; got %r" % url)
+    return url.rstrip("/")
+
+
+def check_token(token):
+    if not token or not TOKEN_RE.match(token):
+        raise ConfigError("token must be non-empty printable ASCII without spaces (as WATS issues it)")
+    return token
+
+
+def check_station(name):
+    if not name or not STATION_RE.match(name):
+        raise ConfigError("station name must be 1-100 characters without control characters; got %r" % name)
+    return name
+
+
+def check_network(net):
+    mode = net.get("mode", "dhcp")
+    if mode == "dhcp":
+        return {"mode": "dhcp"}
+    if mode != "static":
+        raise ConfigError("network mode must be dhcp or static; got %r" % mode)
+    try:
+        iface = ipaddress.ip_interface(net.get("address", ""))
+    except ValueError:
+        raise ConfigError("network address must be ADDRESS/PREFIX such as 192.0.2.10/24; got %r" % net.get("address")) from None
+    if iface.network.prefixlen == iface.max_prefixlen:
+        raise ConfigError("network address needs a prefix length (ADDRESS/PREFIX); got %r" % net.get("address"))
+    gateway = net.get("gateway") or ""
+    dns = net.get("dns") or []
+    if isinstance(dns, str):
+        dns = [d for d in re.split(r"[\s,]+", dns) if d]
+    try:
+        if gateway:
+            ipaddress.ip_address(gateway)
+        for server in dns:
+            ipaddress.ip_address(server)
+    except ValueError as exc:
+        raise ConfigError("network gateway and DNS servers must be IP addresses: %s" % exc) from None
+    return {"mode": "static", "address": str(iface), "gateway": gateway, "dns": dns}
+
+
+def probe_server(url, token, timeout=10):
+    """GET /api/App/Version with the token; return the version text or raise ConfigError."""
+    request = urllib.request.Request(url + "/api/App/Version", headers={
+        "Authorization": "Basic " + token, "Accept": "application/json", "User-Agent": "pywats-appliance-config"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - URL checked above
+            body = response.read(4096).decode("utf-8", "replace").strip()
+    except urllib.error.HTTPError as exc:
+        if exc.code in (401, 403):
+            raise ConfigError("the server at %s rejected the token (HTTP %d)" % (url, exc.code)) from None
+        raise ConfigError("the server at %s answered GET /api/App/Version with HTTP %d" % (url, exc.code)) from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ConfigError("the server at %s is not reachable: %s" % (url, reason)) from None
+    try:
+        return str(json.loads(body))
+    except ValueError:
+        return body[:80]
+
+
+# Changes ----------------------------------------------------------------------------
+def write_client_config(conf, url, token, station):
+    path = conf["config_file"]
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except FileNotFoundError:
+        data = {}
+    data.update({"service_address": url, "api_token": token, "station_name": station})
+    account = pwd.getpwnam(conf["user"])
+    tmp = "%s.tmp-%d" % (path, os.getpid())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2)
+            handle.write("\n")
+        os.chown(tmp, account.pw_uid, account.pw_gid)
+        os.chmod(tmp, 0o600)
+        os.rename(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def first_ethernet():
+    names = sorted(n for n in os.listdir("/sys/class/net") if os.path.exists("/sys/class/net/%s/device" % n))
+    if not names:
+        raise ConfigError("no network interface found")
+    return names[0]
+
+
+def apply_network(conf, net):
+    """Write ifupdown settings for the first NIC and take networking away from cloud-init."""
+    iface = first_ethernet()
+    lines = ["# Written by pywats-appliance-config", "auto %s" % iface, "allow-hotplug %s" % iface]
+    if net["mode"] == "dhcp":
+        lines.append("iface %s inet dhcp" % iface)
+    else:
+        lines.append("iface %s inet static" % iface)
+        lines.append("    address %s" % net["address"])
+        if net["gateway"]:
+            lines.append("    gateway %s" % net["gateway"])
+        if net["dns"]:
+            with open("/etc/resolv.conf.pywats-tmp", "w", encoding="utf-8") as handle:
+                handle.write("".join("nameserver %s\n" % d for d in net["dns"]))
+            os.replace("/etc/resolv.conf.pywats-tmp", "/etc/resolv.conf")
+    subprocess.run(["ifdown", "--force", iface], check=False, capture_output=True)
+    for stale in ("/etc/network/interfaces.d/50-cloud-init",):
+        if os.path.exists(stale):
+            os.unlink(stale)
+    with open(conf["network_file"], "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    with open(conf["cloud_network_off"], "w", encoding="utf-8") as handle:
+        handle.write("# The console or seed configuration owns the network now.\nnetwork: {config: disabled}\n")
+    result = subprocess.run(["ifup", iface], check=False, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise ConfigError("ifup %s failed: %s" % (iface, (result.stderr or result.stdout).strip()[-300:]))
+    log("network: %s on %s" % (net["mode"], iface))
+
+
+def start_client(conf, wait=120):
+    service = conf["service_name"]
+    with open(conf["marker"], "w", encoding="utf-8") as handle:
+        handle.write("configured %s\n" % time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    for argv in (["systemctl", "enable", service], ["systemctl", "restart", service]):
+        result = subprocess.run(argv, check=False, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise ConfigError("settings saved, but %s failed: %s" % (" ".join(argv), result.stderr.strip()[-300:]))
+    return wait_health(conf, wait)
+
+
+def health(conf, timeout=3):
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/health" % int(conf["health_port"]), timeout=timeout) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def wait_health(conf, wait):
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if health(conf):
+            return True
+        time.sleep(2)
+    return False
+
+
+def scrub_cloud_init(conf):
+    """Remove cloud-init's copies of the user-data, which held the token."""
+    removed = 0
+    base = conf["cloud_instance_dir"]
+    if os.path.isdir(base):
+        for instance in os.listdir(base):
+            for name in ("user-data.txt", "user-data.txt.i", "obj.pkl"):
+                path = os.path.join(base, instance, name)
+                if os.path.exists(path):
+                    os.unlink(path)
+                    removed += 1
+    for path in (conf["cloud_run_sensitive"],):
+        if os.path.exists(path):
+            os.unlink(path)
+            removed += 1
+    return removed
+
+
+def configure(conf, url, token, station, network=None, strict=True):
+    """Check everything, then change the appliance. Returns the server's version text."""
+    url = check_url(url)
+    token = check_token(token)
+    station = check_station(station)
+    net = check_network(network) if network else None
+    if net:
+        apply_network(conf, net)
+    try:
+        version = probe_server(url, token)
+    except ConfigError as exc:
+        if strict or "rejected the token" in str(exc):
+            raise
+        log("warning: %s; configured anyway, the client retries" % exc)
+        version = None
+    write_client_config(conf, url, token, station)
+    log("server %s (version %s), station %r written to %s" % (url, version or "unknown", station, conf["config_file"]))
+    healthy = start_client(conf)
+    log("%s %s" % (conf["service_name"], "healthy" if healthy else "started but /health does not answer yet"))
+    return version
+
+
+# Entry points -----------------------------------------------------------------------
+def cmd_seed(conf, args):
+    try:
+        with open(args.file, encoding="utf-8") as handle:
+            seed = json.load(handle)
+    finally:
+        if os.path.exists(args.file):
+            os.unlink(args.file)
+    network = seed.get("network") or None
+    if network and network.get("mode", "dhcp") == "dhcp":
+        network = None  # cloud-init's fallback already runs DHCP on the first NIC
+    try:
+        configure(conf, seed.get("server_url"), seed.get("api_token"), seed.get("station_name"),
+                  network=network, strict=False)
+    finally:
+        log("removed %d cloud-init copies of the seed's user-data" % scrub_cloud_init(conf))
+    return 0
+
+
+def cmd_configure(conf, args):
+    if args.token_file:
+        with open(args.token_file, encoding="utf-8") as handle:
+            token = handle.read().strip()
+    else:
+        token = sys.stdin.readline().strip()
+    network = None
+    if args.network:
+        network = {"mode": args.network, "address": args.address, "gateway": args.gateway, "dns": args.dns}
+    version = configure(conf, args.url, token, args.station, network=network, strict=not args.no_verify)
+    print("configured; server version %s" % version)
+    return 0
+
+
+def cmd_status(conf, args):
+    try:
+        with open(conf["config_file"], encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        data = {}
+    active = subprocess.run(["systemctl", "is-active", conf["service_name"]], capture_output=True, text=True,
+                            check=False).stdout.strip()
+    print("server:   %s" % (data.get("service_address") or "(not configured)"))
+    print("station:  %s" % (data.get("station_name") or "(not configured)"))
+    print("token:    %s" % ("set" if data.get("api_token") else "(not set)"))
+    print("service:  %s %s" % (conf["service_name"], active))
+    print("health:   %s" % ("200 on port %s" % conf["health_port"] if health(conf) else "not answering"))
+    return 0
+
+
+class Whiptail:
+    """whiptail draws on the terminal (stdout) and prints the answer on stderr."""
+
+    title = "pyWATS appliance"
+
+    def run(self, *args):
+        result = subprocess.run(["whiptail", "--title", self.title, *args], stderr=subprocess.PIPE, text=True, check=False)
+        return result.returncode, result.stderr
+
+    def msg(self, text):
+        self.run("--msgbox", text, "14", "72")
+
+    def ask(self, text, init=""):
+        code, answer = self.run("--inputbox", text, "10", "72", init)
+        return None if code != 0 else answer.strip()
+
+    def secret(self, text):
+        code, answer = self.run("--passwordbox", text, "10", "72")
+        return None if code != 0 else answer.strip()
+
+    def menu(self, text, *items):
+        flat = [part for item in items for part in item]
+        code, answer = self.run("--menu", text, "16", "72", str(len(items)), *flat)
+        return None if code != 0 else answer.strip()
+
+
+def status_text(conf):
+    try:
+        with open(conf["config_file"], encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        data = {}
+    addresses = subprocess.run(["ip", "-brief", "address"], capture_output=True, text=True, check=False).stdout
+    return "Server:  %s\nStation: %s\nClient:  %s\n\n%s" % (
+        data.get("service_address") or "(not configured)", data.get("station_name") or "(not configured)",
+        "healthy" if health(conf, timeout=1) else "not running", addresses.strip())
+
+
+def cmd_tui(conf, args):
+    ui = Whiptail()
+    while True:
+        choice = ui.menu(status_text(conf), ("1", "Configure the WATS server, token and station"),
+                         ("2", "Configure the network (DHCP or static)"), ("3", "Refresh"))
+        if choice == "1":
+            tui_server(conf, ui)
+        elif choice == "2":
+            tui_network(conf, ui)
+        elif choice is None and args.once:
+            return 0
+
+
+def tui_server(conf, ui):
+    url = ui.ask("WATS server URL (https://...):", "https://")
+    if url is None:
+        return
+    token = ui.secret("API token of this station (input hidden):")
+    if token is None:
+        return
+    station = ui.ask("Station name as reported to WATS:", os.uname().nodename)
+    if station is None:
+        return
+    ui.run("--infobox", "Checking %s ..." % url, "8", "72")
+    try:
+        version = configure(conf, url, token, station)
+    except ConfigError as exc:
+        ui.msg(("%s" if str(exc).startswith("settings saved") else "Nothing changed: %s") % exc)
+        return
+    ui.msg("Configured. Server version %s.\n\n%s" % (version, status_text(conf)))
+
+
+def tui_network(conf, ui):
+    mode = ui.menu("Network of the first network card:", ("dhcp", "automatic (DHCP)"), ("static", "static address"))
+    if mode is None:
+        return
+    net = {"mode": mode}
+    if mode == "static":
+        for key, text in (("address", "Address with prefix, e.g. 192.0.2.10/24:"), ("gateway", "Gateway (may be empty):"),
+                          ("dns", "DNS servers, comma separated:")):
+            value = ui.ask(text)
+            if value is None:
+                return
+            net[key] = value
+    try:
+        apply_network(conf, check_network(net))
+    except ConfigError as exc:
+        ui.msg("Not changed: %s" % exc)
+        return
+    ui.msg("Network set.\n\n%s" % status_text(conf))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="pywats-appliance-config", description=__doc__.splitlines()[0])
+    parser.add_argument("--settings", default=SETTINGS_FILE, help=argparse.SUPPRESS)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_seed = sub.add_parser("seed", help="apply a seed file (JSON), then delete it")
+    p_seed.add_argument("file")
+    p_conf = sub.add_parser("configure", help="set server, token (stdin or --token-file) and station")
+    p_conf.add_argument("--url", required=True)
+    p_conf.add_argument("--station", required=True)
+    p_conf.add_argument("--token-file")
+    p_conf.add_argument("--no-verify", action="store_true", help="configure even when the server is unreachable")
+    p_conf.add_argument("--network", choices=("dhcp", "static"))
+    p_conf.add_argument("--address", default="")
+    p_conf.add_argument("--gateway", default="")
+    p_conf.add_argument("--dns", default="")
+    p_tui = sub.add_parser("tui", help="text UI")
+    p_tui.add_argument("--once", action="store_true", help="leave on Cancel (for a shell)")
+    sub.add_parser("status", help="print the appliance's state")
+    args = parser.parse_args(argv)
+    conf = settings(args.settings)
+    try:
+        return {"seed": cmd_seed, "configure": cmd_configure, "tui": cmd_tui, "status": cmd_status}[args.command](conf, args)
+    except ConfigError as exc:
+        log("error: %s" % exc)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
