@@ -98,8 +98,10 @@ def fleet():
                    in ("running", "degraded") for s in stations)
     wait_until(booted, 120, "systemd in the station containers")
     yield stations
-    for s in stations:
-        docker("rm", "-f", s.name, check=False)
+    # PYWATS_FLEET_KEEP=1 keeps the stations for a look after a failure.
+    if os.environ.get("PYWATS_FLEET_KEEP") != "1":
+        for s in stations:
+            docker("rm", "-f", s.name, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +209,7 @@ class PrivateDataDir:
         path.write_text(yaml.safe_dump(data, default_flow_style=False))
         path.chmod(mode)
 
-    def run(self, playbook, extravars=None, host_vars=None, timeout=900):
+    def run(self, playbook, extravars=None, host_vars=None, timeout=2400):
         """Run project/<playbook>.yml as a job; host_vars adds per-host variables."""
         self.runs += 1
         hosts = {}
