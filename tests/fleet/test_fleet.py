@@ -129,7 +129,7 @@ def test_upgrade_delivers_every_queued_report_once(fleet, standin, awx):
     # parks them as .error (A: its queue cannot upload; B: the refused retry).
     def parked():
         return all(len(s.queue(".error")) == REPORTS_PER_STATION and not s.queue(".queued") for s in fleet)
-    wait_until(parked, 180, "every station to park its %d reports" % REPORTS_PER_STATION)
+    wait_until(parked, 300, "every station to park its %d reports" % REPORTS_PER_STATION)
     for s in fleet:
         assert s.sh("ls %s | grep -c '\\.json$' || true" % WATCH).strip() == "0", s.name
     assert standin_client.reports(standin) == []
@@ -142,11 +142,11 @@ def test_upgrade_delivers_every_queued_report_once(fleet, standin, awx):
         assert s.hotfixes() == ALL_HOTFIXES
         assert health(s.port) == 200
 
-    got = standin_client.wait_for_reports(standin, len(dropped), timeout=240)
+    got = standin_client.wait_for_reports(standin, len(dropped), timeout=300)
 
     def settled():
         return all(not s.queue(".queued") and not s.queue(".processing") and not s.queue(".error") for s in fleet)
-    wait_until(settled, 120, "every station's upload queue to empty")
+    wait_until(settled, 180, "every station's upload queue to empty")
     got = standin_client.reports(standin)
     assert sorted(r["reportId"] for r in got) == sorted(dropped), "a report missing or sent twice"
     assert all(r["duplicateOf"] is None for r in got)
