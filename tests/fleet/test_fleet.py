@@ -37,7 +37,7 @@ A_HOTFIXES = [h for h in ALL_HOTFIXES if h not in A_SKIP]
 WATCH = "/srv/pywats/inbox/wsjf"
 REPORTS_PER_STATION = 5
 # Every upgrade: batches of two, no failure tolerated.
-UPGRADE = {"pywats_upgrade_serial": 2, "pywats_upgrade_max_fail_percentage": 0, "pywats_upgrade_queue_timeout": 60,
+UPGRADE = {"pywats_client_version": "0.6.0rc1", "pywats_upgrade_serial": 2, "pywats_upgrade_max_fail_percentage": 0, "pywats_upgrade_queue_timeout": 60,
            "pywats_client_hotfixes_skip": []}
 
 # State handed from one test to the next.
@@ -90,12 +90,18 @@ def test_failed_health_gate_rolls_back_and_stops(fleet, standin, awx, port_block
     blocker = port_blocker(blocked.port)
     assert health(blocked.port) == 503
 
-    job = awx.run("upgrade", UPGRADE, host_vars={blocked.name: {"pywats_client_health_timeout": 30}})
+    # The preflight would see the port taken and stop before the install (also
+    # rolled back, as the first run of this test found); skipping that check lets
+    # the new release start, so that its health gate is what fails.
+    job = awx.run("upgrade", UPGRADE, host_vars={blocked.name: {"pywats_client_health_timeout": 30,
+                                                                "pywats_client_preflight_skip": ["health_port"]}})
 
     assert_job(job, "failed")
     assert job.failed_hosts() == {blocked.name}
-    assert ("%s failed its health gate on 0.6.0rc1 (hotfixes skipped: none) and was rolled back to 0.6.0rc1 "
-            "(hotfixes: %s)" % (blocked.name, ", ".join(A_HOTFIXES))) in job.stdout
+    assert ("%s failed its upgrade (preflight, install or health gate) to 0.6.0rc1 (hotfixes skipped: none) "
+            "and was rolled back to 0.6.0rc1 (hotfixes: %s); the rolled-back release is not healthy either"
+            % (blocked.name, ", ".join(A_HOTFIXES))) in job.stdout
+    assert "http://127.0.0.1:%d/health with 200 within 30 s" % blocked.port in job.stdout
     assert "Later batches were not started" in job.stdout
     # The next batch never started: no task ran on its stations, their clients were not touched.
     assert not job.hosts_touched() & {s.name for s in later}
