@@ -2,12 +2,13 @@
 # Run the test stages in order and print how long each took.
 #   scripts/run-tests.sh              every stage
 #   scripts/run-tests.sh lint unit    only these
-# Stages: lint, sanity, unit, dispatch, windows, hotfixes, wheelhouse, integration, molecule (scenarios from
+# Stages: lint, sanity, unit, dispatch, windows, hotfixes, wheelhouse, integration, fleet (four stations run deploy, upgrade, status
+# and uninstall as AWX jobs through ansible-runner), molecule (scenarios from
 # MOLECULE_SCENARIOS), benchmark (benchmarks/run.sh --quick; fails only when the benchmark
 # itself breaks, never on timings).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
-stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(lint sanity unit dispatch windows hotfixes wheelhouse integration molecule benchmark)
+stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(lint sanity unit dispatch windows hotfixes wheelhouse integration fleet molecule benchmark)
 # ubuntu, el8 and el9 need public images (Docker Hub); our CI cannot fetch them.
 scenarios=${MOLECULE_SCENARIOS:-"default debian13 debian11 offline selinux"}
 export PIP_CACHE_DIR=${PIP_CACHE_DIR:-/var/cache/pywats-test/pip}
@@ -56,10 +57,11 @@ for s in "${stages[@]}"; do
     hotfixes) stage hotfixes run_pytest -q tests/hotfixes ;;
     wheelhouse) stage wheelhouse wheelhouse ;;
     integration) stage integration run_pytest -q tests/integration ;;
+    fleet) stage fleet run_pytest -q -rA --durations=0 tests/fleet ;;
     molecule)
       for sc in $scenarios; do stage "molecule $sc" molecule test -s "$sc"; done ;;
     benchmark) stage benchmark benchmarks/run.sh --quick ;;
-    *) echo "unknown stage '$s' (allowed: lint sanity unit dispatch windows hotfixes wheelhouse integration molecule benchmark)" >&2; exit 2 ;;
+    *) echo "unknown stage '$s' (allowed: lint sanity unit dispatch windows hotfixes wheelhouse integration fleet molecule benchmark)" >&2; exit 2 ;;
   esac
 done
 
