@@ -127,14 +127,16 @@ def play(site, extra=None, check=False):
     cmd = [ANSIBLE_PLAYBOOK, "-i", "localhost,", playbook, "-e", "@" + path] + (["--check"] if check else [])
     start = time.monotonic()
     res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, check=False)
-    print("\n".join(res.stdout.splitlines()[-12:]))
+    lines = res.stdout.splitlines()
+    slowest = lines.index("TASKS RECAP " + "*" * 68) if ("TASKS RECAP " + "*" * 68) in lines else len(lines) - 12
+    print("\n".join([row for row in lines if row.startswith("localhost ")] + lines[slowest + 3:slowest + 13]))
     print("ansible-playbook%s took %.0f s" % (" --check" if check else "", time.monotonic() - start))
     site["logs"].append(res.stdout + res.stderr)
     return res
 
 
 def recap(res):
-    line = [l for l in res.stdout.splitlines() if l.startswith("localhost") and "ok=" in l][-1]
+    line = [row for row in res.stdout.splitlines() if row.startswith("localhost") and "ok=" in row][-1]
     return dict(part.split("=") for part in line.split(":", 1)[1].split())
 
 
@@ -273,7 +275,7 @@ def test_stop_exits_0_and_a_queued_report_survives_restart(site):
 def test_second_run_changes_nothing(site):
     res = play(site)
     assert res.returncode == 0, res.stdout[-6000:]
-    assert recap(res)["changed"] == "0", [l for l in res.stdout.splitlines() if l.startswith("changed")]
+    assert recap(res)["changed"] == "0", [row for row in res.stdout.splitlines() if row.startswith("changed")]
     assert inspect(NAME)["Id"] == site["container_id"]
 
 
@@ -295,8 +297,9 @@ def test_changed_build_input_rebuilds_and_replaces_the_container(site):
 
 def test_compose_only_writes_a_valid_compose_file(site):
     etc = os.path.join(site["base"], "compose-etc")
+    # With the image built above as a prebuilt image: present here, so not pulled.
     res = play(site, {"pywats_client_container_compose_only": True, "pywats_client_container_name": NAME + "-compose",
-                      "pywats_client_container_config_dir": etc,
+                      "pywats_client_container_config_dir": etc, "pywats_client_container_image": site["image"],
                       "pywats_client_container_network_mode": "bridge"})
     assert res.returncode == 0, res.stdout[-6000:]
     assert inspect(NAME + "-compose") is None
@@ -305,6 +308,7 @@ def test_compose_only_writes_a_valid_compose_file(site):
         text = fh.read()
     assert site["token"] not in text
     service = yaml.safe_load(text)["services"]["pywats-client"]
+    assert service["image"] == site["image"] and "build" not in service
     assert service["restart"] == "unless-stopped"
     assert service["ports"] == ["127.0.0.1:%d:%d" % (HEALTH_PORT, HEALTH_PORT)]
     assert service["healthcheck"]["test"][-1] == "/usr/local/bin/pywats-healthcheck"
