@@ -2,13 +2,14 @@
 # Run the test stages in order and print how long each took.
 #   scripts/run-tests.sh              every stage
 #   scripts/run-tests.sh lint unit    only these
-# Stages: lint, sanity, unit, dispatch, windows, hotfixes, wheelhouse, integration, fleet (four stations run deploy, upgrade, status
-# and uninstall as AWX jobs through ansible-runner), molecule (scenarios from
+# Stages: lint, sanity, unit, dispatch, windows, hotfixes, wheelhouse, integration, fleet (four
+# stations run deploy, upgrade, status and uninstall as AWX jobs through ansible-runner),
+# container (the role pywats_client_container on this machine's Docker engine), molecule (scenarios from
 # MOLECULE_SCENARIOS), benchmark (benchmarks/run.sh --quick; fails only when the benchmark
 # itself breaks, never on timings).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
-stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(lint sanity unit dispatch windows hotfixes wheelhouse integration fleet molecule benchmark)
+stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(lint sanity unit dispatch windows hotfixes wheelhouse integration fleet container molecule benchmark)
 # ubuntu, el8 and el9 need public images (Docker Hub); our CI cannot fetch them.
 scenarios=${MOLECULE_SCENARIOS:-"default debian13 debian11 offline selinux"}
 export PIP_CACHE_DIR=${PIP_CACHE_DIR:-/var/cache/pywats-test/pip}
@@ -42,6 +43,19 @@ wheelhouse() {
 }
 
 # shellcheck disable=SC2329  # run through stage()
+# The container test builds its image from the run's wheelhouse (built here when
+# this stage runs alone) and checks the compose file with `docker compose config`,
+# or, where Debian has no compose v2 (bookworm), with docker-compose v1.
+container() {
+  [ -f "$PYWATS_WHEELHOUSE/SHA256SUMS" ] || wheelhouse || return 1
+  if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null \
+      || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; } || return 1
+  fi
+  run_pytest -q -rA tests/container
+}
+
+# shellcheck disable=SC2329  # run through stage()
 lint() {
   yamllint -s . && ansible-lint --profile production -q && python scripts/check-argspecs.py
 }
@@ -58,10 +72,11 @@ for s in "${stages[@]}"; do
     wheelhouse) stage wheelhouse wheelhouse ;;
     integration) stage integration run_pytest -q tests/integration ;;
     fleet) stage fleet run_pytest -q -rA --durations=0 tests/fleet ;;
+    container) stage container container ;;
     molecule)
       for sc in $scenarios; do stage "molecule $sc" molecule test -s "$sc"; done ;;
     benchmark) stage benchmark benchmarks/run.sh --quick ;;
-    *) echo "unknown stage '$s' (allowed: lint sanity unit dispatch windows hotfixes wheelhouse integration fleet molecule benchmark)" >&2; exit 2 ;;
+    *) echo "unknown stage '$s' (allowed: lint sanity unit dispatch windows hotfixes wheelhouse integration fleet container molecule benchmark)" >&2; exit 2 ;;
   esac
 done
 
