@@ -51,9 +51,9 @@ def probe(python, state):
     return json.loads(out)
 
 
-def record(python, purelib, state, set_id, files=FILES):
+def record(python, purelib, state, set_id, files=None):
     return subprocess.run([str(python), "-c", VARS["_pywats_client_hotfix_state_write"], str(state), str(purelib),
-                           set_id] + list(files), check=True, capture_output=True, text=True).stdout.strip()
+                           set_id] + list(FILES if files is None else files), check=True, capture_output=True, text=True).stdout.strip()
 
 
 def test_no_record_means_apply(patched):
