@@ -116,7 +116,7 @@ def test_03_pending_queue_uploads_what_the_pool_queued(patched, overlay_factory,
 def test_04_health_server_stop_returns(patched, overlay_factory, run_script):
     overlay = overlay_factory(patches(patched, "04-health-server-stop"))
 
-    proc = run_script("health_stop.py", overlay, hs.free_port(), timeout=8)
+    proc = run_script("health_stop.py", overlay, hs.free_port(), timeout=20)
 
     stopped = proc is not None and last_json(proc)["stop_seconds"] < 3
     assert stopped is patched

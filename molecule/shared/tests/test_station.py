@@ -145,8 +145,8 @@ def test_service_recovers_from_sigkill(host, station):
     before = host.run("systemctl show -p MainPID --value %s" % SERVICE).stdout.strip()
     assert host.run("kill -KILL %s" % before).rc == 0
     time.sleep(1)
-    took = wait_healthy(host, station["health_port"], timeout=15)
-    assert took is not None, "not active and healthy within 15 s of SIGKILL"
+    took = wait_healthy(host, station["health_port"], timeout=90)
+    assert took is not None, "not active and healthy within 90 s of SIGKILL"
     after = host.run("systemctl show -p MainPID --value %s" % SERVICE).stdout.strip()
     assert after != before
 
