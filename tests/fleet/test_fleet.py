@@ -25,7 +25,6 @@ import json
 import os
 import uuid
 
-
 from tests.fleet.conftest import STATIONS, health, standin_client, wait_until
 from tests.integration.conftest import REPO
 from tests.support.traces import PATHS, traces
