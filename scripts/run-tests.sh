@@ -9,7 +9,30 @@
 # itself breaks, never on timings).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
-stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(lint sanity unit dispatch windows hotfixes wheelhouse integration fleet container molecule benchmark)
+# Two lanes for a full run on a 2-core machine: the controller-only stages (lint, sanity, unit
+# and other tests that start no station) run beside the stages that drive station containers,
+# which spend most of their time waiting on apt, pip and health checks. Their output follows
+# once both lanes are done. PYWATS_TEST_LANES=1 runs every stage one after the other.
+controller_lane=(lint sanity unit dispatch windows hotfixes)
+hosts_lane=(wheelhouse integration fleet container molecule benchmark)
+if [ $# -eq 0 ] && [ "${PYWATS_TEST_LANES:-2}" != 1 ]; then
+  mkdir -p .cache/test-logs
+  lane_log=.cache/test-logs/controller-lane.log
+  begin=$SECONDS
+  printf '===== controller lane (%s) runs beside the hosts lane; its log follows at the end =====\n' "${controller_lane[*]}"
+  "$0" "${controller_lane[@]}" >"$lane_log" 2>&1 &
+  lane_pid=$!
+  "$0" "${hosts_lane[@]}"; hosts_rc=$?
+  wait "$lane_pid"; controller_rc=$?
+  printf '\n===== controller lane output =====\n'
+  cat "$lane_log"
+  printf '\n===== both lanes: %ds; hosts lane %s, controller lane %s =====\n' $((SECONDS - begin)) \
+    "$([ $hosts_rc -eq 0 ] && echo ok || echo "FAILED (rc=$hosts_rc)")" \
+    "$([ $controller_rc -eq 0 ] && echo ok || echo "FAILED (rc=$controller_rc)")"
+  [ $hosts_rc -eq 0 ] && [ $controller_rc -eq 0 ]
+  exit $?
+fi
+stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=("${controller_lane[@]}" "${hosts_lane[@]}")
 # ubuntu, el8 and el9 need public images (Docker Hub); our CI cannot fetch them.
 scenarios=${MOLECULE_SCENARIOS:-"default debian13 debian11 offline selinux"}
 export PIP_CACHE_DIR=${PIP_CACHE_DIR:-/var/cache/pywats-test/pip}
