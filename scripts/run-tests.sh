@@ -9,16 +9,18 @@
 # itself breaks, never on timings).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
-# Two lanes for a full run on a 2-core machine: the controller-only stages (lint, sanity, unit
-# and other tests that start no station) run beside the stages that drive station containers,
-# which spend most of their time waiting on apt, pip and health checks. Their output follows
-# once both lanes are done. PYWATS_TEST_LANES=1 runs every stage one after the other.
-controller_lane=(lint sanity unit dispatch windows hotfixes)
-hosts_lane=(wheelhouse integration fleet container molecule benchmark)
+# Two lanes for a full run on a 2-core machine. After the wheelhouse stage, the stages that
+# start no station (lint, sanity, unit, dispatch, windows, hotfixes) and the container stage
+# (its own image, ports and names) run beside the stages that drive station containers, which
+# mostly wait on apt, pip and health checks. The controller lane's output follows once both
+# lanes are done. PYWATS_TEST_LANES=1 runs every stage one after the other.
+controller_lane=(lint sanity unit dispatch windows hotfixes container)
+hosts_lane=(integration fleet molecule benchmark)
 if [ $# -eq 0 ] && [ "${PYWATS_TEST_LANES:-2}" != 1 ]; then
   mkdir -p .cache/test-logs
   lane_log=.cache/test-logs/controller-lane.log
   begin=$SECONDS
+  "$0" wheelhouse || exit 1
   printf '===== controller lane (%s) runs beside the hosts lane; its log follows at the end =====\n' "${controller_lane[*]}"
   "$0" "${controller_lane[@]}" >"$lane_log" 2>&1 &
   lane_pid=$!
@@ -32,7 +34,7 @@ if [ $# -eq 0 ] && [ "${PYWATS_TEST_LANES:-2}" != 1 ]; then
   [ $hosts_rc -eq 0 ] && [ $controller_rc -eq 0 ]
   exit $?
 fi
-stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=("${controller_lane[@]}" "${hosts_lane[@]}")
+stages=("$@"); [ ${#stages[@]} -gt 0 ] || stages=(wheelhouse "${controller_lane[@]}" "${hosts_lane[@]}")
 # ubuntu, el8 and el9 need public images (Docker Hub); our CI cannot fetch them.
 scenarios=${MOLECULE_SCENARIOS:-"default debian13 debian11 offline selinux"}
 export PIP_CACHE_DIR=${PIP_CACHE_DIR:-/var/cache/pywats-test/pip}
