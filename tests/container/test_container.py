@@ -20,6 +20,8 @@ import pytest
 import yaml
 
 from tests.integration.conftest import ANSIBLE_PLAYBOOK, REPO, docker
+# The run's wheelhouse, as a fixture shared with the integration tests.
+from tests.integration.conftest import wheelhouse  # noqa: F401  pylint: disable=unused-import
 from tests.standin import client as standin
 
 STANDIN_PORT = 18401
@@ -54,7 +56,7 @@ def wait_until(predicate, timeout, what, interval=1.0):
 
 
 @pytest.fixture(scope="module")
-def site(wheelhouse_dir):
+def site(wheelhouse):  # pylint: disable=redefined-outer-name
     base = tempfile.mkdtemp(prefix="pywats-ctr-")
     token = "ctr-token-" + uuid.uuid4().hex
     token_file = os.path.join(base, "standin-token")
@@ -80,7 +82,7 @@ def site(wheelhouse_dir):
             "pywats_client_health_port": HEALTH_PORT,
             "pywats_client_watch_folders": [{"path": os.path.join(base, "inbox", "wsjf")}],
             "pywats_client_install_source": "wheelhouse",
-            "pywats_client_wheelhouse_dir": wheelhouse_dir,
+            "pywats_client_wheelhouse_dir": wheelhouse,
             "pywats_client_container_base_image": BASE_IMAGE,
             # No network for the build: base image and wheelhouse bring it all.
             "pywats_client_container_build_network": "none",
@@ -101,14 +103,6 @@ def site(wheelhouse_dir):
         docker("rmi", "-f", *sorted(set(images)), check=False)
     subprocess.run([os.path.join(REPO, "scripts", "standin.sh"), "stop", str(STANDIN_PORT), standin_dir], check=False)
     shutil.rmtree(base, ignore_errors=True)
-
-
-@pytest.fixture(scope="module")
-def wheelhouse_dir():
-    path = os.environ.get("PYWATS_WHEELHOUSE", os.path.join(REPO, ".cache", "wheelhouse"))
-    if not os.path.exists(os.path.join(path, "SHA256SUMS")):
-        pytest.fail("no wheelhouse at %s: run scripts/run-tests.sh wheelhouse first" % path)
-    return path
 
 
 def play(site, extra=None, check=False):
