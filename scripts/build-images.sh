@@ -20,6 +20,13 @@ command -v debootstrap >/dev/null 2>&1 || {
   apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null
 }
 
+# Root-owned trees of several hundred MB: removed on every exit path, success or not.
+# (A RETURN/EXIT trap naming a function's local would meet an unbound name at exit
+# under set -u, so the paths live here.)
+tmp_paths=()
+cleanup() { [ ${#tmp_paths[@]} -eq 0 ] || rm -rf "${tmp_paths[@]}"; }
+trap cleanup EXIT
+
 releases=("$@")
 [ ${#releases[@]} -gt 0 ] || releases=(12 13 11)
 
@@ -33,8 +40,7 @@ build_one() {
   fi
   local start=$SECONDS dir
   dir=$(mktemp -d "/var/tmp/pywats-rootfs-$rel.XXXXXX")
-  # The tree is root-owned and large: always remove it, even on failure.
-  trap 'rm -rf "$dir"' RETURN EXIT
+  tmp_paths+=("$dir" "$dir.log")
   log "debootstrap $suite into $dir"
   debootstrap --variant=minbase --include="$INCLUDE" "$suite" "$dir" "$MIRROR" >"$dir.log" 2>&1 || {
     tail -n 30 "$dir.log" >&2; rm -f "$dir.log"; return 1; }
@@ -52,6 +58,7 @@ build_one() {
   tar -C "$dir" -c . | docker import \
     -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' \
     - "$tag" >/dev/null
+  rm -rf "$dir"
   log "$tag built in $((SECONDS - start)) s"
 }
 
