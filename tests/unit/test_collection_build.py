@@ -19,6 +19,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.support import collection
 
@@ -27,7 +28,7 @@ REPO = collection.REPO
 # collection does not work or cannot be used.
 REQUIRED = (
     'README.md', 'LICENSE', 'MANIFEST.json', 'FILES.json',
-    'meta/runtime.yml',
+    'meta/runtime.yml', 'meta/execution-environment.yml',
     'changelogs/changelog.yaml',
     'roles/pywats_client/tasks/main.yml', 'roles/pywats_client/meta/argument_specs.yml',
     'roles/pywats_client/defaults/main.yml', 'roles/pywats_client_container/tasks/main.yml',
@@ -98,6 +99,15 @@ def test_tarball_has_no_development_files(built):
                        or any(part.startswith('.') or part == '__pycache__' for part in name.split('/'))
                        or name.startswith(('changelogs/fragments/', 'inventories/local/')))
     assert not offending, offending
+
+
+def test_tarball_ships_the_dependency_files_it_names(built):
+    """ansible-builder reads meta/execution-environment.yml from the installed collection:
+    the files it names must be in the tarball, at the paths given (relative to the root)."""
+    with open(REPO / 'meta' / 'execution-environment.yml', encoding='utf-8') as handle:
+        definition = yaml.safe_load(handle)
+    for kind in ('python', 'system'):
+        assert definition['dependencies'][kind] in built, kind
 
 
 def test_a_developer_tree_builds_the_same_tarball(littered, built):
