@@ -81,6 +81,7 @@ options:
     description:
       - Base URL of the WATS server, C(http://) or C(https://).
       - When empty, the checks C(server_dns), C(server_tcp), C(server_tls), C(server_api) and C(clock_skew) are skipped.
+      - Must not carry credentials (C(user:password@)); the client authenticates with O(api_token) only.
     type: str
   api_token:
     description:
@@ -153,6 +154,8 @@ options:
       - Package index (PEP 503 simple API) that pip will install from, such as V(https://pypi.org/simple).
       - When set, the C(package_index) check asks it for O(index_package) through the proxy that applies.
         Leave it unset for installs that need no index (a wheelhouse or an OS package).
+      - Credentials in the URL (C(https://user:token@host/simple), as pip takes them) are sent as HTTP basic
+        authentication and never shown in a result.
     type: str
   index_package:
     description: Package the C(package_index) check asks the index for.
@@ -315,7 +318,34 @@ CHECK_NAMES = [name for name, severity in CHECKS]
 SEVERITY = dict(CHECKS)
 SERVER_CHECKS = ('server_dns', 'server_tcp', 'server_tls', 'server_api', 'clock_skew')
 PY_PROBE = 'import sys; print(".".join(str(v) for v in sys.version_info[:3]))'
+# A URL's user information: all up to its last @, so that a password holding '@' or '/' stays hidden.
+URL_USERINFO = re.compile(r'(?s)^((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?.*@')
+# Any URL's user information inside a longer text, such as an exception's message.
+TEXT_USERINFO = re.compile(r'([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#]*@')
 MIB = 1024 * 1024
+
+
+def redact_url(url):
+    """The URL as messages may show it: its user information (user:password@) masked."""
+    text = to_text(url)
+    return URL_USERINFO.sub(r'\1***@', text, count=1) if '@' in text else text
+
+
+def redact_text(text):
+    """A message with the user information of every URL in it masked."""
+    return TEXT_USERINFO.sub(r'\1***@', to_text(text))
+
+
+def split_userinfo(url):
+    """(URL without its user information, basic-auth header value or None), as pip reads index URLs."""
+    parts = urlsplit(url)
+    if '@' not in parts.netloc:
+        return url, None
+    userinfo, hostport = parts.netloc.rsplit('@', 1)
+    user, _sep, password = userinfo.partition(':')
+    creds = '%s:%s' % (unquote(user), unquote(password))
+    bare = parts._replace(netloc=hostport).geturl()
+    return bare, 'Basic %s' % to_native(base64.b64encode(creds.encode('utf-8')))
 
 
 def version_tuple(text):
@@ -577,16 +607,21 @@ def check_package_index(index_url, package, timeout, proxy, no_proxy, environ, v
               ' (playbook virinco.pywats.wheelhouse) and deploy with pywats_client_install_source: wheelhouse'
               ' and pywats_client_wheelhouse_dir; or set pywats_client_pip_index_url to a reachable mirror,'
               ' or pywats_client_proxy')
-    point = endpoint(index_url, proxy, no_proxy, environ)
-    url = '%s/%s/' % (index_url.rstrip('/'), re.sub(r'[-_.]+', '-', package).lower())
+    shown = redact_url(index_url)
+    bare, auth = split_userinfo(index_url)
+    point = endpoint(bare, proxy, no_proxy, environ)
+    url = '%s/%s/' % (bare.rstrip('/'), re.sub(r'[-_.]+', '-', package).lower())
+    headers = {'Accept': 'text/html'}
+    if auth:
+        headers['Authorization'] = auth
     try:
         context = ssl_context(validate_certs, ca_bundle) if point['scheme'] == 'https' else None
-        status, headers, body = fetch(url, {'Accept': 'text/html'}, timeout, point.get('proxy'), context)
+        status, answer, body = fetch(url, headers, timeout, point.get('proxy'), context)
     except Exception as exc:  # any failure to reach the index is the finding itself
-        return False, 'the package index %s is unreachable: %s' % (index_url, to_native(exc)), remedy
+        return False, 'the package index %s is unreachable: %s' % (shown, redact_text(to_native(exc))), remedy
     if status != 200:
-        return False, 'the package index %s answered %s for %s' % (index_url, status, package), remedy
-    return True, 'the package index %s lists %s' % (index_url, package), ''
+        return False, 'the package index %s answered %s for %s' % (shown, status, package), remedy
+    return True, 'the package index %s lists %s' % (shown, package), ''
 
 
 def check_server_api(point, token, timeout, validate_certs, ca_bundle, seen, fetch):
@@ -594,6 +629,7 @@ def check_server_api(point, token, timeout, validate_certs, ca_bundle, seen, fet
     if token:
         headers['Authorization'] = 'Basic %s' % token
     url = point['url']
+    shown = redact_url(url)
     via = ' via proxy %s:%d' % (point['proxy_host'], point['proxy_port']) if point['proxy'] else ''
     start = time.time()
     try:
@@ -601,7 +637,7 @@ def check_server_api(point, token, timeout, validate_certs, ca_bundle, seen, fet
         status, answer, body = fetch(url, headers, timeout, point['proxy'], context)
     except Exception as exc:
         reason = getattr(exc, 'reason', None) or exc
-        return False, 'GET %s%s failed: %s' % (url, via, to_native(reason)), (
+        return False, 'GET %s%s failed: %s' % (shown, via, redact_text(to_native(reason))), (
             'Check pywats_client_server_url, pywats_client_proxy and that the server is up')
     seen['headers'] = answer
     elapsed = (time.time() - start) * 1000
@@ -611,18 +647,18 @@ def check_server_api(point, token, timeout, validate_certs, ca_bundle, seen, fet
         except ValueError:
             seen['version'] = to_text(body).strip()[:80] or None
         return True, 'GET %s%s answered %d in %d ms (server version %s)' % (
-            url, via, status, elapsed, seen['version']), ''
+            shown, via, status, elapsed, seen['version']), ''
     if status == 401:
         what = 'rejected the API token' if token else 'requires an API token and none is set'
-        return False, 'the server %s (HTTP 401 on GET %s)' % (what, url), (
+        return False, 'the server %s (HTTP 401 on GET %s)' % (what, shown), (
             'Set pywats_client_api_token to a valid token for this server (sent as Authorization: Basic <token>)')
     if 300 <= status < 400:
-        return False, 'GET %s redirects (HTTP %d) to %s' % (url, status, answer.get('location', '?')), (
+        return False, 'GET %s redirects (HTTP %d) to %s' % (shown, status, redact_url(answer.get('location', '?'))), (
             'Set pywats_client_server_url to the address it redirects to: the client does not follow redirects')
     if status == 407:
         return False, 'the proxy requires authentication (HTTP 407)', (
             'Put the proxy credentials in pywats_client_proxy (http://user:password@host:port)')
-    return False, 'GET %s%s answered HTTP %d' % (url, via, status), (
+    return False, 'GET %s%s answered HTTP %d' % (shown, via, status), (
         'Check that pywats_client_server_url is the base URL of a WATS server and that the server is healthy')
 
 
@@ -918,7 +954,10 @@ def validate(module):
     if p['server_url']:
         url = urlsplit(p['server_url'])
         if url.scheme.lower() not in ('http', 'https') or not url.hostname:
-            module.fail_json(msg='server_url must be an http:// or https:// URL with a host, got %r' % p['server_url'])
+            module.fail_json(msg='server_url must be an http:// or https:// URL with a host, got %r' % redact_url(p['server_url']))
+        if '@' in p['server_url']:
+            module.fail_json(msg='server_url must not carry credentials (user:password@host): the client authenticates'
+                                 ' with api_token only; got %r' % redact_url(p['server_url']))
     if p['proxy'] and urlsplit(p['proxy'] if '://' in p['proxy'] else 'http://' + p['proxy']).scheme != 'http':
         module.fail_json(msg='proxy must be an http:// URL such as http://proxy.example.com:3128')
     if p['health_port'] is not None and not 0 < p['health_port'] < 65536:

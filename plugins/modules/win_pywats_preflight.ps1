@@ -211,6 +211,21 @@ function New-CheckResult {
     @{ ok = $Ok; detail = $Detail; remedy = $Remedy }
 }
 
+function Get-RedactedUrl {
+    <# The URL as messages may show it: its user information (user:password@) masked, all up to the last @. #>
+    param([string]$Url)
+    if ($Url -notmatch '@') {
+        return $Url
+    }
+    [regex]::Replace($Url, '(?s)^((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?.*@', '$1***@')
+}
+
+function Get-RedactedText {
+    <# A message with the user information of every URL in it masked. #>
+    param([string]$Text)
+    [regex]::Replace($Text, '([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#]*@', '$1***@')
+}
+
 function Get-ErrorMessage {
     <# The innermost message of an error: a failed .NET call comes wrapped in "Exception calling ...". #>
     param($ErrorRecord)
@@ -1070,6 +1085,7 @@ function Test-ServerTls {
 
 function Test-ServerApi {
     param($Point, [string]$Token, [int]$TimeoutSeconds, [bool]$ValidateCerts, [string]$CaBundle, $Seen)
+    $shown = Get-RedactedUrl -Url $Point.url
     $via = ''
     if ($Point.proxy) {
         $via = " via proxy $($Point.proxy_host):$($Point.proxy_port)"
@@ -1091,7 +1107,8 @@ function Test-ServerApi {
         if ($null -ne $certificateCheck -and $certificateCheck.Problem) {
             $reason = "$reason ($($certificateCheck.Problem))"
         }
-        return New-CheckResult -Ok $false -Detail "GET $($Point.url)$via failed: $reason" -Remedy (
+        $reason = Get-RedactedText -Text $reason
+        return New-CheckResult -Ok $false -Detail "GET $shown$via failed: $reason" -Remedy (
             'Check pywats_client_server_url, pywats_client_proxy and that the server is up')
     }
     $Seen.answered = $true
@@ -1100,25 +1117,26 @@ function Test-ServerApi {
     if ($status -ge 200 -and $status -lt 300) {
         $Seen.version = ConvertFrom-VersionBody -Body $answer.body
         return New-CheckResult -Ok $true -Detail ('GET {0}{1} answered {2} in {3} ms (server version {4})' -f
-            $Point.url, $via, $status, $watch.ElapsedMilliseconds, $Seen.version)
+            $shown, $via, $status, $watch.ElapsedMilliseconds, $Seen.version)
     }
     if ($status -eq 401) {
         $what = 'requires an API token and none is set'
         if ($Token) {
             $what = 'rejected the API token'
         }
-        return New-CheckResult -Ok $false -Detail "the server $what (HTTP 401 on GET $($Point.url))" -Remedy (
+        return New-CheckResult -Ok $false -Detail "the server $what (HTTP 401 on GET $shown)" -Remedy (
             'Set pywats_client_api_token to a valid token for this server (sent as Authorization: Basic <token>)')
     }
     if ($status -ge 300 -and $status -lt 400) {
-        return New-CheckResult -Ok $false -Detail "GET $($Point.url) redirects (HTTP $status) to $($answer.location)" -Remedy (
+        $location = Get-RedactedUrl -Url ([string]$answer.location)
+        return New-CheckResult -Ok $false -Detail "GET $shown redirects (HTTP $status) to $location" -Remedy (
             'Set pywats_client_server_url to the address it redirects to: the client does not follow redirects')
     }
     if ($status -eq 407) {
         return New-CheckResult -Ok $false -Detail 'the proxy requires authentication (HTTP 407)' -Remedy (
             'Put the proxy credentials in pywats_client_proxy (http://user:password@host:port)')
     }
-    New-CheckResult -Ok $false -Detail "GET $($Point.url)$via answered HTTP $status" -Remedy (
+    New-CheckResult -Ok $false -Detail "GET $shown$via answered HTTP $status" -Remedy (
         'Check that pywats_client_server_url is the base URL of a WATS server and that the server is healthy')
 }
 
@@ -1344,7 +1362,11 @@ function Test-PreflightParameter {
         $uri = $null
         if (-not [System.Uri]::TryCreate($Params.server_url, [System.UriKind]::Absolute, [ref]$uri) -or
             @('http', 'https') -notcontains $uri.Scheme -or -not $uri.Host) {
-            return "server_url must be an http:// or https:// URL with a host, got '$($Params.server_url)'"
+            return "server_url must be an http:// or https:// URL with a host, got '$(Get-RedactedUrl -Url $Params.server_url)'"
+        }
+        if ($Params.server_url -match '@') {
+            return ("server_url must not carry credentials (user:password@host): the client authenticates with api_token only;" +
+                " got '$(Get-RedactedUrl -Url $Params.server_url)'")
         }
     }
     if ($Params.proxy) {

@@ -87,6 +87,8 @@ options:
     description:
       - Base URL of the WATS server, C(http://) or C(https://).
       - When empty, the checks C(server_dns), C(server_tcp), C(server_tls), C(server_api) and C(clock_skew) are skipped.
+      - Must not carry credentials (C(user:password@)); the client authenticates with O(api_token) only.
+        Results show URLs with their user information masked.
     type: str
   api_token:
     description:

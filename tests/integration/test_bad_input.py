@@ -46,4 +46,6 @@ def test_bad_input_is_refused_before_any_change(station, ansible_env, tmp_path, 
     assert res.returncode == 0, "refusal message differs or the role went on:\n" + res.stdout[-3000:] + res.stderr[-2000:]
     assert "rescued=1" in res.stdout
     assert "bad-input-test-token-5d1c" not in res.stdout + res.stderr
+    if case.get("secret"):
+        assert case["secret"] not in res.stdout + res.stderr, "the output shows a secret of the input"
     assert traces(station.run) == [], "the refused run left traces on the host"

@@ -75,6 +75,18 @@ def test_bad_url_is_refused_by_name(url):
     assert 'server URL must be an http:// or https:// URL' in str(exc.value)
 
 
+@pytest.mark.parametrize('url, message', [
+    ('https://ops:Seed-Pass@wats.example.com', "server URL must not carry credentials (user:password@host): the station"
+     " authenticates with its token only; got 'https://***@wats.example.com'"),
+    ('ftp://ops:Seed-Pass@wats.example.com', "server URL must be an http:// or https:// URL such as"
+     " https://wats.example.com; got 'ftp://***@wats.example.com'"),
+])
+def test_url_with_credentials_is_refused_without_echoing_them(url, message):
+    with pytest.raises(cfg.ConfigError) as exc:
+        cfg.check_url(url)
+    assert str(exc.value) == message
+
+
 @pytest.mark.parametrize('token', ['', 'has space', 'new\nline', 'tab\t'])
 def test_bad_token_is_refused_without_echoing_it(token):
     with pytest.raises(cfg.ConfigError) as exc:

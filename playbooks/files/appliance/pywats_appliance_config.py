@@ -41,6 +41,8 @@ DEFAULTS = {
 }
 TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")
 STATION_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")
+# A URL's user information: all up to its last @, so that a password holding '@' or '/' stays hidden.
+USERINFO_RE = re.compile(r"(?s)^((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?.*@")
 
 
 class ConfigError(Exception):
@@ -62,10 +64,19 @@ def log(message):
 
 
 # Checks -----------------------------------------------------------------------------
+def redact_url(url):
+    """The URL as messages may show it: its user information (user:password@) masked."""
+    return USERINFO_RE.sub(r"\1***@", url, count=1) if "@" in (url or "") else url
+
+
 def check_url(url):
     parsed = urllib.parse.urlsplit(url or "")
     if parsed.scheme not in ("http", "https") or not parsed.hostname or any(c.isspace() for c in url):
-        raise ConfigError("server URL must be an http:// or https:// URL such as https://wats.example.com; got %r" % url)
+        raise ConfigError("server URL must be an http:// or https:// URL such as https://wats.example.com; got %r"
+                          % redact_url(url))
+    if "@" in url:
+        raise ConfigError("server URL must not carry credentials (user:password@host): the station authenticates"
+                          " with its token only; got %r" % redact_url(url))
     return url.rstrip("/")
 
 

@@ -860,6 +860,11 @@ def test_skip_known_and_unknown_names(monkeypatch, base_args):
     ({'python_min': 'three'}, "python_min must be a version such as 3.10, got 'three'"),
     ({'proxy': 'socks5://p:1080'}, 'proxy must be an http:// URL such as http://proxy.example.com:3128'),
     ({'health_port': 70000}, 'health_port must be between 1 and 65535, got 70000'),
+    ({'server_url': 'https://ops:Srv-Pass@wats.example.com'},
+     "server_url must not carry credentials (user:password@host): the client authenticates with api_token only;"
+     " got 'https://***@wats.example.com'"),
+    ({'server_url': 'ftp://ops:Srv-Pass@wats.example.com'},
+     "server_url must be an http:// or https:// URL with a host, got 'ftp://***@wats.example.com'"),
 ])
 def test_bad_options_are_rejected_before_any_check(monkeypatch, base_args, args, message):
     host = FakeHost()
@@ -907,3 +912,39 @@ def test_package_index_without_the_package(api):
 def test_package_index_check_runs_only_when_an_index_is_given(monkeypatch, base_args):
     result = run_main(monkeypatch, dict(base_args), FakeHost())
     assert 'package_index' in result.args[0]['summary']['skipped']
+
+
+# --- credentials in URLs ------------------------------------------------------------------------
+
+@pytest.mark.parametrize('url, shown', [
+    ('https://wats.example.com/x', 'https://wats.example.com/x'),
+    ('https://ops:pw@wats.example.com', 'https://***@wats.example.com'),
+    ('https://ops:p@ss/w\nrd@wats.example.com:8443/', 'https://***@wats.example.com:8443/'),
+    ('ops:pw@wats.example.com', '***@wats.example.com'),
+])
+def test_redact_url_hides_all_user_information(url, shown):
+    assert pf.redact_url(url) == shown
+
+
+def test_package_index_credentials_are_sent_as_basic_auth_and_never_shown(api):
+    api.reply = (200, {'Content-Type': 'text/html'}, b'<a href="pywats_api-0.6.0rc1-py3-none-any.whl">x</a>')
+    index = 'http://ci:Idx%%40Pass@%s:%d/simple' % (LOOPBACK, api.port)
+    ok, detail, remedy = pf.check_package_index(index, 'pywats-api', 5, None, [], {}, True, None, pf.http_get)
+    assert ok is True and detail == 'the package index http://***@%s:%d/simple lists pywats-api' % (LOOPBACK, api.port)
+    path, headers = api.requests[0]
+    assert path == '/simple/pywats-api/'
+    assert headers['Authorization'] == 'Basic Y2k6SWR4QFBhc3M='  # base64 of "ci:Idx@Pass"
+
+
+def test_package_index_unreachable_with_credentials_hides_them():
+    index = 'http://ci:Idx-Pass@%s:%d/simple' % (LOOPBACK, closed_port())
+    ok, detail, remedy = pf.check_package_index(index, 'pywats-api', 2, None, [], {}, True, None, pf.http_get)
+    assert ok is False and detail.startswith('the package index http://***@%s:' % LOOPBACK)
+    assert 'Idx-Pass' not in detail + remedy
+
+
+def test_server_api_redirect_to_a_url_with_credentials_hides_them(api):
+    api.reply = (302, {'Location': 'https://u:Redirect-Pass@elsewhere.example/api/App/Version'}, b'')
+    point = point_for('http://%s:%d' % (LOOPBACK, api.port))
+    ok, detail, remedy = pf.check_server_api(point, None, 5, True, None, {}, pf.http_get)
+    assert ok is False and detail.endswith('redirects (HTTP 302) to https://***@elsewhere.example/api/App/Version')
