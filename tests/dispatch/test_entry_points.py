@@ -24,10 +24,8 @@ __metaclass__ = type
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 
 import pytest
 import yaml
