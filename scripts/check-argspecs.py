@@ -1,6 +1,8 @@
 #!/usr/bin/env python
 """Fail when a role's defaults/main.yml and meta/argument_specs.yml list
-different options, or when a spec'd default differs from the defaults file."""
+different options, when a spec'd default differs from the defaults file, or when
+a required option of the main entry point has a default (other than the empty
+placeholder in defaults/main.yml)."""
 import pathlib
 import sys
 
@@ -27,7 +29,18 @@ for role in sorted((root / "roles").iterdir()):
             problems.append(f"{role.name}: {name} is in argument_specs ({entry_point}) but not in defaults/main.yml")
         for name in sorted(set(options) & set(defaults)):
             opt = options[name]
-            if entry_point == "main" and "default" not in opt:
+            if entry_point == "main" and opt.get("required"):
+                # A required option keeps an empty placeholder in defaults/main.yml (so
+                # that entry points and states that do not use it run), which Ansible
+                # counts as given: the role's own checks refuse it. A spec default
+                # would contradict `required`, and a non-empty placeholder would be a
+                # real default that nobody is told about.
+                if "default" in opt:
+                    problems.append(f"{role.name}: {name} is required but has a default in argument_specs (main)")
+                if defaults[name] not in ("", None):
+                    problems.append(f"{role.name}: {name} is required, so defaults/main.yml must hold an empty"
+                                    f" placeholder, not {defaults[name]!r}")
+            elif entry_point == "main" and "default" not in opt:
                 problems.append(f"{role.name}: {name} has no default in argument_specs (main)")
             elif "default" in opt and opt["default"] != defaults[name]:
                 problems.append(f"{role.name}: {name} defaults to {defaults[name]!r} but argument_specs"

@@ -13,6 +13,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -123,9 +124,115 @@ def test_dispatch_reaches_the_windows_tree_with_windows_vars(run):
     assert r["config_file"] == "C:\\ProgramData\\pyWATS\\config_default.json"
 
 
+def params(r):
+    return {p["name"]: (p["data"], p["type"]) for p in r["host_parameters"]}
+
+
+def test_native_host_registration(run):
+    r = rendered(run, "accepted-gmsa-proxy-installer-url")
+    assert r["service_host"] == "native"
+    # pythonservice.exe beside the venv's pyvenv.cfg, quoted for the space in the path.
+    assert r["service_binary"] == '"D:\\pyWATS\\venv\\pythonservice.exe"'
+    assert r["python_class"] == "C:\\Program Files\\pyWATS\\host\\pywats_service_host.PyWATSService"
+    assert r["host_module"] == "C:\\Program Files\\pyWATS\\host\\pywats_service_host.py"
+    assert params(r) == {
+        "InstanceId": ("default", "string"),
+        "AppDirectory": ("C:\\ProgramData\\pyWATS", "string"),
+        "LogFile": ("C:\\ProgramData\\pyWATS\\logs\\service.log", "string"),
+        "LogRotateBytes": (10485760, "dword"),
+        "LogBackups": (5, "dword"),
+        "StopTimeoutSec": (30, "dword"),
+        "PreshutdownTimeoutMs": (60000, "dword"),
+    }
+    assert int(r["preshutdown_ms"]) == 60000
+    assert r["env_value"] == "Environment"
+    assert r["service_log"] == "C:\\ProgramData\\pyWATS\\logs\\service.log"
+    # What NSSM left behind is taken out when a station moves to the native host.
+    assert {"Application", "AppParameters", "AppEnvironmentExtra", "AppStderr"} <= set(r["foreign_parameters"])
+    assert "AppDirectory" not in r["foreign_parameters"]
+    assert not any(s in json.dumps(r["host_parameters"]) for s in SECRETS)
+
+
+def test_the_host_reads_the_parameters_the_role_writes():
+    # Every option the host module reads has a value the role writes.
+    with open(os.path.join(ROLE, "files", "windows", "pywats_service_host.py"), encoding="utf-8") as fh:
+        host = fh.read()
+    read = set(re.findall(r'self\.option\("([A-Za-z]+)"', host))
+    with open(os.path.join(ROLE, "vars", "Windows.yml"), encoding="utf-8") as fh:
+        text = fh.read()
+    native = text[text.index("__pywats_client_win_host_parameters:"):].split("if pywats_client_windows_service_host == 'native' else")[0]
+    written = set(re.findall(r"'name': '([A-Za-z]+)'", native))
+    assert written
+    assert read == written | {"Environment"}
+
+
+def test_nssm_fallback_registration(run):
+    r = rendered(run, "accepted-nssm-fallback")
+    assert r["service_binary"] == '"C:\\Program Files\\pyWATS\\nssm\\nssm.exe"'
+    p = params(r)
+    assert p["Application"] == ("C:\\Program Files\\pyWATS\\venv\\Scripts\\python.exe", "expandstring")
+    assert p["AppParameters"] == ("-m pywats_client service --instance-id default", "expandstring")
+    assert p["AppStderr"] == ("C:\\ProgramData\\pyWATS\\logs\\service-stderr.log", "expandstring")
+    # 4 = OPEN_ALWAYS: NSSM appends after a restart instead of truncating (2, win_nssm's value).
+    assert p["AppStdoutCreationDisposition"] == (4, "dword") and p["AppStderrCreationDisposition"] == (4, "dword")
+    assert p["AppStopMethodConsole"] == (30000, "dword")
+    assert r["nssm_exit_actions"] == [{"name": "", "data": "Exit"}, {"name": "0", "data": "Restart"}]
+    assert r["env_value"] == "AppEnvironmentExtra"
+    assert {"PythonClass"}.isdisjoint(r["foreign_parameters"]) and "PreshutdownTimeoutMs" in r["foreign_parameters"]
+    # The newest two rotated logs of each stream are kept.
+    assert r["logs_to_prune"] == ["L:\\e1"]
+
+
+def test_a_station_under_nssm_is_recognised_for_migration(run):
+    assert rendered(run, "accepted-native-without-nssm")["hosted_by_nssm"] is True
+    assert rendered(run, "accepted-uwf-servicing")["hosted_by_nssm"] is False
+    assert rendered(run, "accepted-defaults")["hosted_by_nssm"] is False
+
+
+def test_nssm_older_than_2_24_101_is_refused(run):
+    assert rendered(run, "accepted-nssm-fallback")["nssm_version_ok"] is True
+    assert rendered(run, "accepted-native-without-nssm")["nssm_version_ok"] is False
+
+
+def test_uwf_on_blocks_unless_servicing(run):
+    assert rendered(run, "accepted-native-without-nssm")["uwf_blocks"] is True
+    assert rendered(run, "accepted-uwf-servicing")["uwf_blocks"] is False
+    assert rendered(run, "accepted-defaults")["uwf_blocks"] is False
+
+
+def test_shared_preflight_skip_drops_linux_names(run):
+    assert sorted(rendered(run, "accepted-native-without-nssm")["preflight_skip"]) == ["defender", "server_api", "uwf"]
+    assert rendered(run, "accepted-defaults")["preflight_skip"] == []
+
+
+def test_upgrade_in_place_stops_the_service_first(run):
+    assert rendered(run, "accepted-uwf-servicing")["upgrade_in_place"] is True     # 0.5.0b6 -> 0.6.0rc1
+    assert rendered(run, "accepted-native-without-nssm")["upgrade_in_place"] is False
+    assert rendered(run, "accepted-defaults")["upgrade_in_place"] is False          # nothing installed yet
+
+
+def test_share_folders_are_left_to_the_share_owner(run):
+    r = rendered(run, "accepted-gmsa-proxy-installer-url")
+    assert r["unc_paths"] == ["\\\\fileserver\\ict$\\line4", "\\\\fileserver\\ict$\\line4\\Error",
+                              "\\\\fileserver\\ict$\\line4\\Pending"]
+    assert not [p for p in r["local_paths"] if p.startswith("\\\\")]
+
+
+@pytest.mark.parametrize("name", ["defender.yml", "uwf.yml", "preflight.yml"])
+def test_powershell_tasks_report_no_change_by_default(name):
+    # win_powershell reports changed unless the script says otherwise.
+    with open(os.path.join(ROLE, "tasks", "windows", name), encoding="utf-8") as fh:
+        tasks = yaml.safe_load(fh)
+    scripts = [t["ansible.windows.win_powershell"]["script"] for t in tasks if "ansible.windows.win_powershell" in t]
+    assert scripts
+    for script in scripts:
+        body = [line.strip() for line in script.splitlines() if line.strip() and not line.strip().startswith(("#", "[", "param"))]
+        assert body[0] == "$Ansible.Changed = $false"
+
+
 def test_service_command_line_holds_no_secret(run):
     r = rendered(run, "accepted-gmsa-proxy-installer-url")
-    assert r["nssm_application"] == "D:\\pyWATS\\venv\\Scripts\\python.exe"
+    assert r["venv_python"] == "D:\\pyWATS\\venv\\Scripts\\python.exe"
     assert r["nssm_arguments"] == ["-m", "pywats_client", "service", "--instance-id", "default"]
     assert r["nssm_executable"] == "C:\\Program Files\\pyWATS\\nssm\\nssm.exe"
     assert r["log_dir"] == "C:\\ProgramData\\pyWATS\\logs"
@@ -143,9 +250,10 @@ def test_service_environment(run):
 
 
 def test_config_file_from_role_options(run):
-    config = json.loads(rendered(run, "accepted-defaults")["config_json"])
+    config = json.loads(rendered(run, "accepted-gmsa-proxy-installer-url")["config_json"])
     assert config["service_address"] == "https://wats.example.com"
     assert config["api_token"] == "windows-test-token-8c2e"
+    assert json.loads(rendered(run, "accepted-defaults")["config_json"])["converters"][1]["watch_folder"] == "E:\\ICT\\line4"
     first, second = config["converters"]
     assert first["watch_folder"] == "D:\\WATS\\drop"
     assert (first["done_folder"], first["error_folder"], first["pending_folder"]) == (
@@ -168,7 +276,7 @@ def test_accounts(run):
 
 
 def test_service_account_may_write_only_data_and_watch_folders(run):
-    assert rendered(run, "accepted-defaults")["writable_paths"] == [
+    assert rendered(run, "accepted-gmsa-proxy-installer-url")["writable_paths"] == [
         "C:\\ProgramData\\pyWATS",
         "D:\\WATS\\drop", "\\\\fileserver\\ict$\\line4",
         "D:\\WATS\\drop\\Done", "E:\\archive\\line4",

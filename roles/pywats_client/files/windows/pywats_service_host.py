@@ -1,0 +1,201 @@
+# Copyright (c) virinco.pywats contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Windows service host for the pyWATS client, run by pywin32's pythonservice.exe.
+
+The service control manager starts pythonservice.exe, which imports this module
+(registry value PythonClass) and calls PyWATSService.SvcRun on the service's
+main thread; stop, shutdown and pre-shutdown arrive on the control handler's
+thread. The client's asyncio service runs in-process on the main thread, and
+a stop reaches its loop only through call_soon_threadsafe: upstream's own
+Windows service calls signal.signal from a worker thread, which raises.
+
+Options come from HKLM\\SYSTEM\\CurrentControlSet\\Services\\<name>\\Parameters,
+written by the role: InstanceId, AppDirectory, Environment (K=V lines; not on
+a command line, a proxy URL may carry a password), LogFile, LogRotateBytes,
+LogBackups, StopTimeoutSec, PreshutdownTimeoutMs.
+
+Run as a script (by the role, as administrator) it sets the service's
+pre-shutdown timeout: pywats_service_host.py preshutdown NAME MS [--check].
+"""
+import asyncio
+import json
+import logging
+import logging.handlers
+import os
+import sys
+import threading
+import traceback
+
+import servicemanager
+import win32service
+import win32serviceutil
+
+EVENT_SOURCE = "pyWATS"
+EVENT_STARTED, EVENT_STOPPED, EVENT_CRASHED, EVENT_SLOW_STOP = 1100, 1101, 1102, 1103
+log = logging.getLogger("pywats_service_host")
+
+
+class ServiceCrashed(Exception):
+    """Raised from SvcRun so that pythonservice.exe reports SERVICE_STOPPED with an error."""
+
+
+def _client_factory(instance_id):
+    from pywats_client.service.async_client_service import AsyncClientService
+    return AsyncClientService(instance_id)
+
+
+class _LogWriter:
+    """stdout/stderr of a service go nowhere; send what the client prints to the log."""
+
+    def __init__(self, level):
+        self._level, self._buf = level, ""
+
+    def write(self, text):
+        self._buf += text
+        *lines, self._buf = self._buf.split("\n")
+        for line in lines:
+            log.log(self._level, "%s", line.rstrip("\r"))
+
+    def flush(self):
+        pass
+
+
+class PyWATSService(win32serviceutil.ServiceFramework):
+    _svc_name_ = "pyWATS_Service"
+    _svc_display_name_ = "pyWATS Client Service"
+    client_factory = staticmethod(_client_factory)
+
+    def __init__(self, args):
+        win32serviceutil.ServiceFramework.__init__(self, args)
+        self._svc_name_ = args[0] if args else self._svc_name_
+        servicemanager.SetEventSourceName(EVENT_SOURCE)
+        self._lock = threading.Lock()
+        self._loop = self._stop_event = None
+        self._stop_reason = None
+        self.exit_code = None
+
+    def option(self, name, default):
+        value = win32serviceutil.GetServiceCustomOption(self._svc_name_, name, None)
+        return default if value in (None, "") else value
+
+    def GetAcceptedControls(self):
+        accepted = win32serviceutil.ServiceFramework.GetAcceptedControls(self)
+        return accepted | win32service.SERVICE_ACCEPT_PRESHUTDOWN
+
+    # Control handler thread: record the request, wake the loop, return at once.
+    def SvcStop(self):
+        self._request_stop("stop", int(self.option("StopTimeoutSec", 30)) * 1000)
+
+    def SvcShutdown(self):
+        self._request_stop("shutdown", int(self.option("StopTimeoutSec", 30)) * 1000)
+
+    def SvcOtherEx(self, control, event_type, data):
+        if control == win32service.SERVICE_CONTROL_PRESHUTDOWN:
+            self._request_stop("pre-shutdown", int(self.option("PreshutdownTimeoutMs", 60000)))
+        else:
+            win32serviceutil.ServiceFramework.SvcOtherEx(self, control, event_type, data)
+
+    def _request_stop(self, reason, wait_hint_ms):
+        self.ReportServiceStatus(win32service.SERVICE_STOP_PENDING, waitHint=wait_hint_ms)
+        with self._lock:
+            if self._stop_reason is None:
+                self._stop_reason = reason
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self._stop_event.set)
+
+    # Main thread.
+    def SvcRun(self):
+        self.ReportServiceStatus(win32service.SERVICE_RUNNING)
+        self.exit_code = self.SvcDoRun()
+        self.ReportServiceStatus(win32service.SERVICE_STOP_PENDING)
+        if self.exit_code:
+            # Recovery actions fire only on a stop with an error code.
+            raise ServiceCrashed("the pyWATS client ended with exit code %d" % self.exit_code)
+
+    def SvcDoRun(self):
+        try:
+            self._setup()
+            client = self.client_factory(str(self.option("InstanceId", "default")))
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            with self._lock:
+                self._loop, self._stop_event = loop, asyncio.Event()
+                if self._stop_reason is not None:
+                    self._stop_event.set()
+            servicemanager.LogMsg(servicemanager.EVENTLOG_INFORMATION_TYPE, EVENT_STARTED,
+                                  ("%s started (pid %d)" % (self._svc_name_, os.getpid()), ""))
+            try:
+                loop.run_until_complete(self._supervise(client))
+            finally:
+                with self._lock:
+                    self._loop = None
+                loop.close()
+        except Exception:  # noqa: BLE001 - a service must report, not vanish
+            text = traceback.format_exc()
+            log.error("The pyWATS client crashed:\n%s", text)
+            servicemanager.LogMsg(servicemanager.EVENTLOG_ERROR_TYPE, EVENT_CRASHED,
+                                  ("%s crashed:\n%s" % (self._svc_name_, text), ""))
+            return 1
+        servicemanager.LogMsg(servicemanager.EVENTLOG_INFORMATION_TYPE, EVENT_STOPPED,
+                              ("%s stopped (%s)" % (self._svc_name_, self._stop_reason), ""))
+        return 0
+
+    async def _supervise(self, client):
+        run = asyncio.ensure_future(client.run())
+        stop = asyncio.ensure_future(self._stop_event.wait())
+        await asyncio.wait({run, stop}, return_when=asyncio.FIRST_COMPLETED)
+        if not stop.done():
+            # Upstream's run() returns after a failed start instead of raising.
+            stop.cancel()
+            run.result()
+            raise RuntimeError("the client's service returned without being asked to stop")
+        client.request_shutdown()
+        timeout = int(self.option("StopTimeoutSec", 30))
+        try:
+            await asyncio.wait_for(asyncio.shield(run), timeout)
+        except asyncio.TimeoutError:
+            run.cancel()
+            await asyncio.gather(run, return_exceptions=True)
+            servicemanager.LogMsg(servicemanager.EVENTLOG_WARNING_TYPE, EVENT_SLOW_STOP,
+                                  ("%s did not stop within %d s; cancelled" % (self._svc_name_, timeout), ""))
+
+    def _setup(self):
+        for line in self.option("Environment", []):
+            key, sep, value = line.partition("=")
+            if sep:
+                os.environ[key] = value
+        os.chdir(self.option("AppDirectory", os.getcwd()))
+        log_file = self.option("LogFile", "")
+        if log_file:
+            # Appends, never truncates: a crash's traceback survives the restart.
+            handler = logging.handlers.RotatingFileHandler(
+                log_file, maxBytes=int(self.option("LogRotateBytes", 10485760)),
+                backupCount=int(self.option("LogBackups", 5)), encoding="utf-8")
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+            logging.getLogger().addHandler(handler)
+            logging.getLogger().setLevel(logging.INFO)
+            sys.stdout, sys.stderr = _LogWriter(logging.INFO), _LogWriter(logging.ERROR)
+
+
+def configure_preshutdown(name, timeout_ms, check=False):
+    """Set the pre-shutdown timeout through the service control manager; report a change only if made."""
+    scm = win32service.OpenSCManager(None, None, win32service.SC_MANAGER_CONNECT)
+    try:
+        svc = win32service.OpenService(scm, name, win32service.SERVICE_QUERY_CONFIG | win32service.SERVICE_CHANGE_CONFIG)
+        try:
+            before = win32service.QueryServiceConfig2(svc, win32service.SERVICE_CONFIG_PRESHUTDOWN_INFO)
+            changed = int(before) != int(timeout_ms)
+            if changed and not check:
+                win32service.ChangeServiceConfig2(svc, win32service.SERVICE_CONFIG_PRESHUTDOWN_INFO, int(timeout_ms))
+        finally:
+            win32service.CloseServiceHandle(svc)
+    finally:
+        win32service.CloseServiceHandle(scm)
+    return {"changed": changed, "before": int(before), "after": int(timeout_ms)}
+
+
+if __name__ == "__main__":
+    if len(sys.argv) in (4, 5) and sys.argv[1] == "preshutdown" and sys.argv[4:] in ([], ["--check"]):
+        print(json.dumps(configure_preshutdown(sys.argv[2], int(sys.argv[3]), check=sys.argv[4:] == ["--check"])))
+    else:
+        sys.exit("usage: pywats_service_host.py preshutdown SERVICE_NAME TIMEOUT_MS [--check]")
