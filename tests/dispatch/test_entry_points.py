@@ -215,7 +215,7 @@ def test_windows_run_loads_no_linux_task(dry_main):
     ran = dry_main.names('win2022')
     assert sorted(ran & LINUX_ONLY) == []
     assert 'Check the Windows service account' in ran
-    assert 'Register the service with NSSM as its host' in ran
+    assert 'Register the service with its host, account and recovery actions' in ran
 
 
 def test_preflight_stops_a_station_first(dry_main):
