@@ -24,6 +24,8 @@ import tempfile
 
 import pytest
 
+from tests.dispatch.test_entry_points import WINDOWS_ONLY
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 ROLE = os.path.join(REPO, 'roles', 'pywats_client')
@@ -82,6 +84,10 @@ BACKOFF_SYSTEMD = 254  # RestartMaxDelaySec= exists from systemd 254 on
 WATCH = '/srv/pywats/inbox/ict'
 
 
+# The dispatch play's output, for the checks that read it.
+OUTPUT = {}
+
+
 def recorded(name):
     with open(os.path.join(FACTS, name + '.json')) as handle:
         return json.load(handle)['ansible_facts']
@@ -122,6 +128,7 @@ def resolved():
                               check=False)
         assert proc.returncode == 0, proc.stdout
         sys.stdout.write(proc.stdout[proc.stdout.rfind('PLAY RECAP'):])
+        OUTPUT['play'] = proc.stdout
         with open(os.path.join(work, 'out', 'resolved.json')) as handle:
             results = json.load(handle)
         assert sorted(results) == sorted(EXPECTED)
@@ -187,3 +194,14 @@ def test_selinux_rules_cover_every_path(resolved):
         (WATCH + '/Error', 'public_content_rw_t'), (WATCH + '/Pending', 'public_content_rw_t')]
     # 8080 is http_cache_port_t in the reference policy (recorded `semanage port -l`): not ours to relabel.
     assert data['health_port_types'] == ['http_cache_port_t']
+
+
+def test_linux_stations_load_no_windows_task(resolved):
+    """The Linux stations ran validate.yml: none of them loads, skips or warns about a Windows check."""
+    output = OUTPUT['play']
+    assert 'Invalid no_log value' not in output
+    assert '__pywats_client_win' not in output
+    shown = [name for name in WINDOWS_ONLY if ': %s]' % name in output]
+    assert shown == []
+    # The include of the Windows checks is skipped once per station, never entered.
+    assert 'windows/validate.yml for' not in output
