@@ -29,7 +29,16 @@ command -v debootstrap >/dev/null 2>&1 || {
 # (A RETURN/EXIT trap naming a function's local would meet an unbound name at exit
 # under set -u, so the paths live here.)
 tmp_paths=()
-cleanup() { [ ${#tmp_paths[@]} -eq 0 ] || rm -rf "${tmp_paths[@]}"; }
+# debootstrap mounts /proc (and more) in a tree while it runs: an interrupted run
+# leaves them mounted, and rm -rf must not walk into them.
+cleanup() {
+  [ ${#tmp_paths[@]} -eq 0 ] && return 0
+  local p m
+  for p in "${tmp_paths[@]}"; do
+    while read -r m; do umount -l "$m" 2>/dev/null || true; done < <(awk -v p="$p/" 'index($2, p) == 1 {print $2}' /proc/self/mounts | sort -r)
+  done
+  rm -rf "${tmp_paths[@]}"
+}
 trap cleanup EXIT
 
 releases=("$@")
