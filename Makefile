@@ -2,6 +2,7 @@
 #   make demo   deploy to a local fleet of three station containers + the stand-in
 #   make test   lint, ansible-test sanity, unit tests, hotfix tests and every Molecule scenario
 #   make appliance, make appliance-boot-test   build the VM appliance, boot it under qemu (slow: not in make test)
+#   make images-arm64, make molecule-arm64     Debian arm64 images and the arm64 scenario, under qemu-user emulation
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +12,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export PIP_CACHE_DIR ?= /var/cache/pywats-test/pip
 export PYWATS_PIP_CACHE ?= $(PIP_CACHE_DIR)
 
-.PHONY: setup venv collection docker images demo demo-down test lint unit molecule sanity clean appliance appliance-boot-test
+.PHONY: setup venv collection docker images images-arm64 demo demo-down test lint unit molecule molecule-arm64 sanity clean appliance appliance-boot-test
 
 setup: venv collection docker images
 
@@ -31,6 +32,10 @@ docker:
 
 images: docker
 	scripts/build-images.sh 12 13 11
+
+# Installs and registers qemu-user-static (binfmt_misc, F flag) when missing.
+images-arm64: docker
+	scripts/build-images.sh 12-arm64 13-arm64
 
 demo: setup
 	scripts/local-fleet.sh up
@@ -52,6 +57,10 @@ unit: venv collection
 
 molecule: setup
 	scripts/run-tests.sh molecule
+
+molecule-arm64: venv collection docker
+	scripts/build-images.sh 12-arm64
+	MOLECULE_SCENARIOS=arm64 scripts/run-tests.sh molecule
 
 # The VM appliance (README "VM appliance"): as root on Debian; APPLIANCE_ARGS passes -e options.
 appliance: venv collection

@@ -3,7 +3,12 @@
 # with debootstrap, trusting this machine's extra CA certificates, and import them
 # into Docker. An image that already exists is reused unless FORCE=1.
 #
-# Usage: scripts/build-images.sh [11] [12] [13]     (default: 12 13 11)
+# Usage: scripts/build-images.sh [11] [12] [13] [12-arm64] [13-arm64]   (default: 12 13 11)
+#
+# <release>-arm64 builds a Debian arm64 image. On an amd64 machine its packages are
+# configured under qemu-user-static, registered through binfmt_misc with the F flag
+# (the kernel keeps the emulator open, so it runs inside chroots and containers too);
+# qemu-user-static is installed and registered when missing.
 set -euo pipefail
 
 declare -A SUITE=([11]=bullseye [12]=bookworm [13]=trixie)
@@ -24,30 +29,149 @@ command -v debootstrap >/dev/null 2>&1 || {
 # (A RETURN/EXIT trap naming a function's local would meet an unbound name at exit
 # under set -u, so the paths live here.)
 tmp_paths=()
-cleanup() { [ ${#tmp_paths[@]} -eq 0 ] || rm -rf "${tmp_paths[@]}"; }
+# debootstrap mounts /proc (and more) in a tree while it runs: an interrupted run
+# leaves them mounted, and rm -rf must not walk into them.
+cleanup() {
+  [ ${#tmp_paths[@]} -eq 0 ] && return 0
+  local p m
+  for p in "${tmp_paths[@]}"; do
+    while read -r m; do umount -l "$m" 2>/dev/null || true; done < <(awk -v p="$p/" 'index($2, p) == 1 {print $2}' /proc/self/mounts | sort -r)
+  done
+  rm -rf "${tmp_paths[@]}"
+}
 trap cleanup EXIT
 
 releases=("$@")
 [ ${#releases[@]} -gt 0 ] || releases=(12 13 11)
 
+# This machine's extra CA certificates into a tree; false when there are none.
+copy_extra_ca() {
+  compgen -G "$CA_DIR/*.crt" >/dev/null || return 1
+  mkdir -p "$1/usr/local/share/ca-certificates"
+  cp "$CA_DIR"/*.crt "$1/usr/local/share/ca-certificates/"
+}
+
+BINFMT=/proc/sys/fs/binfmt_misc
+NATIVE=$(dpkg --print-architecture)
+
+# Exit 3 with what is missing and how to provide it: an arm64 image cannot be
+# built without a working aarch64 emulator, and a half-built tree helps nobody.
+no_emulation() {
+  log "cannot build arm64 images on this $(uname -m) machine: $*"
+  log "they need qemu-user-static registered in binfmt_misc with the F flag: as root," \
+    "apt-get install qemu-user-static; mount -t binfmt_misc binfmt_misc $BINFMT (if not mounted);" \
+    "cat /usr/lib/binfmt.d/qemu-aarch64.conf > $BINFMT/register. In a container, the host must do" \
+    "this (the F flag makes the host's registration work inside containers). amd64 images build without it."
+  exit 3
+}
+
+# Make sure this machine runs aarch64 binaries, in chroots and in containers.
+ensure_arm64_emulation() {
+  [ "$NATIVE" != arm64 ] || return 0
+  [ -z "${emulation_ok:-}" ] || return 0
+  if [ ! -x /usr/bin/qemu-aarch64-static ] || [ ! -f /usr/lib/binfmt.d/qemu-aarch64.conf ]; then
+    log "installing qemu-user-static"
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get install -y -qq qemu-user-static >/dev/null 2>&1 \
+      || { apt-get update -qq && apt-get install -y -qq qemu-user-static >/dev/null; }; } \
+      || no_emulation "qemu-user-static could not be installed"
+  fi
+  if [ ! -e "$BINFMT/status" ]; then
+    mount -t binfmt_misc binfmt_misc "$BINFMT" 2>/dev/null \
+      || no_emulation "$BINFMT is not mounted and mounting it failed (no CAP_SYS_ADMIN, or no binfmt_misc in this kernel)"
+  fi
+  if [ ! -e "$BINFMT/qemu-aarch64" ]; then
+    log "registering qemu-aarch64 in binfmt_misc"
+    cat /usr/lib/binfmt.d/qemu-aarch64.conf >"$BINFMT/register" 2>/dev/null \
+      || no_emulation "writing $BINFMT/register failed (read-only binfmt_misc, or no permission)"
+  fi
+  grep -qx enabled "$BINFMT/status" || no_emulation "binfmt_misc is disabled ($BINFMT/status)"
+  grep -qx enabled "$BINFMT/qemu-aarch64" || no_emulation "the qemu-aarch64 entry is disabled"
+  # Registered without F (say by an older binfmt-support), the emulator is looked up
+  # inside each chroot and container, where it does not exist. Replacing another
+  # tool's host-wide entry is the owner's call, not this script's.
+  grep -Eq '^flags: .*F' "$BINFMT/qemu-aarch64" \
+    || no_emulation "qemu-aarch64 is registered without the F flag ($(grep '^flags' "$BINFMT/qemu-aarch64")): echo -1 > $BINFMT/qemu-aarch64 and register it again"
+  emulation_ok=1
+}
+
+# docker import records the engine's own architecture (its --platform needs a
+# multi-platform image store, which this engine has not); an image whose
+# metadata says amd64 would not be found by `docker run --platform linux/arm64`
+# nor serve as an arm64 build base. So the tree becomes a one-layer image in
+# docker save's format, with its real architecture, for docker load.
+load_foreign() {
+  local dir=$1 tag=$2 arch=$3 stage
+  stage=$(mktemp -d "/var/tmp/pywats-image-$arch.XXXXXX")
+  tmp_paths+=("$stage")
+  tar -C "$dir" -cf "$stage/layer.tar" .
+  python3 - "$stage" "$tag" "$arch" <<'PY'
+import hashlib, json, os, sys, time
+stage, tag, arch = sys.argv[1:4]
+digest = hashlib.sha256()
+with open(os.path.join(stage, 'layer.tar'), 'rb') as fh:
+    for block in iter(lambda: fh.read(1 << 20), b''):
+        digest.update(block)
+now = time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())
+config = json.dumps({
+    'architecture': arch, 'os': 'linux', 'created': now,
+    'config': {'Cmd': ['/lib/systemd/systemd'], 'Env': ['container=docker']},
+    'rootfs': {'type': 'layers', 'diff_ids': ['sha256:' + digest.hexdigest()]},
+    'history': [{'created': now, 'created_by': 'scripts/build-images.sh (debootstrap)'}],
+}, sort_keys=True).encode()
+name = hashlib.sha256(config).hexdigest() + '.json'
+with open(os.path.join(stage, name), 'wb') as fh:
+    fh.write(config)
+with open(os.path.join(stage, 'manifest.json'), 'w') as fh:
+    json.dump([{'Config': name, 'RepoTags': [tag], 'Layers': ['layer.tar']}], fh)
+PY
+  tar -C "$stage" -c . | docker load >/dev/null
+  rm -rf "$stage"
+}
+
 build_one() {
-  local rel=$1 suite=${SUITE[$1]:-}
-  [ -n "$suite" ] || { log "unknown Debian release '$rel' (allowed: ${!SUITE[*]})"; return 2; }
+  local rel=$1 base=${1%-arm64} arch=amd64 suite
+  suite=${SUITE[$base]:-}
+  [ -n "$suite" ] || { log "unknown Debian release '$rel' (allowed: ${!SUITE[*]}, each also as <release>-arm64)"; return 2; }
+  case "$rel" in
+    "$base") ;;
+    "$base-arm64") arch=arm64 ;;
+    *) log "unknown Debian release '$rel' (allowed: ${!SUITE[*]}, each also as <release>-arm64)"; return 2 ;;
+  esac
   local tag="$REPO:$rel"
   if [ "${FORCE:-0}" != 1 ] && docker image inspect "$tag" >/dev/null 2>&1; then
     log "$tag exists, reused"
     return 0
   fi
+  [ "$arch" != arm64 ] || ensure_arm64_emulation
   local start=$SECONDS dir
   dir=$(mktemp -d "/var/tmp/pywats-rootfs-$rel.XXXXXX")
   tmp_paths+=("$dir" "$dir.log")
-  log "debootstrap $suite into $dir"
-  debootstrap --variant=minbase --include="$INCLUDE" "$suite" "$dir" "$MIRROR" >"$dir.log" 2>&1 || {
-    tail -n 30 "$dir.log" >&2; rm -f "$dir.log"; return 1; }
+  log "debootstrap $suite ($arch) into $dir"
+  if [ "$arch" = "$NATIVE" ]; then
+    debootstrap --arch="$arch" --variant=minbase --include="$INCLUDE" "$suite" "$dir" "$MIRROR" >"$dir.log" 2>&1 || {
+      tail -n 30 "$dir.log" >&2; rm -f "$dir.log"; return 1; }
+  elif [ "$arch" = arm64 ]; then
+    # Foreign: unpack here, configure the packages with the tree's own dpkg under qemu.
+    debootstrap --arch="$arch" --foreign --variant=minbase --include="$INCLUDE" "$suite" "$dir" "$MIRROR" \
+      >"$dir.log" 2>&1 || { tail -n 30 "$dir.log" >&2; rm -f "$dir.log"; return 1; }
+    chroot "$dir" /bin/true 2>/dev/null \
+      || no_emulation "an aarch64 binary does not run in the new tree although qemu-aarch64 is registered"
+    # In place before ca-certificates is configured, the extra CAs are trusted by that
+    # step: a second update-ca-certificates costs minutes under emulation.
+    copy_extra_ca "$dir" || true
+    chroot "$dir" /debootstrap/debootstrap --second-stage >"$dir.log" 2>&1 || {
+      tail -n 30 "$dir.log" >&2; rm -f "$dir.log"; return 1; }
+  else
+    log "$arch images cannot be built on a $NATIVE machine"; return 2
+  fi
   rm -f "$dir.log"
-  if compgen -G "$CA_DIR/*.crt" >/dev/null; then
-    cp "$CA_DIR"/*.crt "$dir/usr/local/share/ca-certificates/"
-    chroot "$dir" update-ca-certificates >/dev/null
+  if copy_extra_ca "$dir"; then
+    local crt trusted=1
+    for crt in "$CA_DIR"/*.crt; do
+      [ -e "$dir/etc/ssl/certs/$(basename "$crt" .crt).pem" ] || trusted=0
+    done
+    [ "$trusted" = 1 ] || chroot "$dir" update-ca-certificates >/dev/null
   fi
   # Containers need no getty and no udev; a machine-id is made at first boot.
   rm -f "$dir/etc/machine-id" && : >"$dir/etc/machine-id"
@@ -55,9 +179,13 @@ build_one() {
     systemd-udevd.service systemd-udevd-kernel.socket systemd-udevd-control.socket \
     >/dev/null 2>&1 || true
   rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/*
-  tar -C "$dir" -c . | docker import \
-    -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' \
-    - "$tag" >/dev/null
+  if [ "$arch" = "$NATIVE" ]; then
+    tar -C "$dir" -c . | docker import \
+      -c 'CMD ["/lib/systemd/systemd"]' -c 'ENV container=docker' \
+      - "$tag" >/dev/null
+  else
+    load_foreign "$dir" "$tag" "$arch"
+  fi
   rm -rf "$dir"
   log "$tag built in $((SECONDS - start)) s"
 }

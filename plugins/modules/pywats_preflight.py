@@ -142,9 +142,20 @@ options:
     type: bool
     default: true
   glibc_min:
-    description: Oldest glibc that PySide6-Essentials wheels run on.
+    description:
+      - Oldest glibc that the PySide6-Essentials wheels for this station's architecture run on
+        (V(2.34) for x86_64, V(2.31) for aarch64, as the role passes them).
     type: str
     default: '2.34'
+  architectures:
+    description:
+      - CPU architectures the client can be installed on, as C(uname -m) names them.
+      - The C(architecture) check compares the architecture of the target's userland with this list.
+      - A 32-bit userland on a 64-bit ARM kernel (32-bit Raspberry Pi OS on a Pi 4 or 5) counts as C(armv8l),
+        as pip sees it, not as the kernel's C(aarch64).
+    type: list
+    elements: str
+    default: [x86_64, aarch64]
   selinux_manage:
     description: Whether the role will manage SELinux labels. When V(false), an enforcing SELinux is a warning.
     type: bool
@@ -172,7 +183,7 @@ options:
     type: list
     elements: str
     default: []
-    choices: [python, privileges, init_system, disk_space, server_dns, server_tcp, server_tls, server_api,
+    choices: [architecture, python, privileges, init_system, disk_space, server_dns, server_tcp, server_tls, server_api,
               clock_skew, health_port, inotify, glibc, selinux, package_index]
 notes:
   - Server checks run in order; after one fails, the ones that depend on it are skipped.
@@ -261,6 +272,10 @@ facts:
   returned: always
   type: dict
   contains:
+    architecture:
+      description: CPU architecture of the target's userland, as pip names it (C(uname -m), 32-bit userlands mapped).
+      type: str
+      sample: aarch64
     python_version:
       description: Version of O(python).
       type: str
@@ -299,6 +314,7 @@ import platform
 import re
 import socket
 import ssl
+import struct
 import time
 from email.utils import mktime_tz, parsedate_tz
 
@@ -309,7 +325,7 @@ from ansible.module_utils.six.moves.urllib.error import HTTPError
 from ansible.module_utils.six.moves.urllib.parse import unquote, urlsplit
 
 CHECKS = (
-    ('python', 'error'), ('privileges', 'error'), ('init_system', 'error'), ('disk_space', 'error'),
+    ('architecture', 'error'), ('python', 'error'), ('privileges', 'error'), ('init_system', 'error'), ('disk_space', 'error'),
     ('server_dns', 'error'), ('server_tcp', 'error'), ('server_tls', 'error'), ('server_api', 'error'),
     ('clock_skew', 'warning'), ('health_port', 'error'), ('inotify', 'warning'), ('glibc', 'error'),
     ('selinux', 'warning'), ('package_index', 'error'),
@@ -368,6 +384,30 @@ def to_int(text):
         return int((text or '').strip())
     except ValueError:
         return None
+
+
+# What a 32-bit userland on a 64-bit kernel is to pip (packaging.tags): its wheels are
+# those of the userland, whatever uname says.
+USERLAND_32 = {'aarch64': 'armv8l', 'arm64': 'armv8l', 'x86_64': 'i686', 'amd64': 'i686'}
+
+
+def machine_architecture(machine=platform.machine, pointer_bits=struct.calcsize('P') * 8):
+    found = (machine() or '').strip() or None
+    if found and pointer_bits == 32:
+        return USERLAND_32.get(found, found)
+    return found
+
+
+def check_architecture(machine, supported):
+    remedy = ('The client imports PySide6 (Qt), whose Linux wheels exist for %s only: install the station with a'
+              ' 64-bit OS on a 64-bit CPU (a Raspberry Pi 3, 4 or 5 with Raspberry Pi OS 64-bit, arm64, not the'
+              ' 32-bit armhf image)' % ' and '.join(supported))
+    if machine is None:
+        return False, 'the CPU architecture could not be read', remedy
+    if machine in supported:
+        return True, 'architecture %s' % machine, ''
+    what = ' (a 32-bit userland on a 64-bit ARM kernel)' if machine == 'armv8l' else ''
+    return False, 'architecture %s%s is not supported (supported: %s)' % (machine, what, ', '.join(supported)), remedy
 
 
 def check_python(python, python_min, facts, run, exists=os.path.exists, access=os.access, package=None):
@@ -761,11 +801,21 @@ def glibc_version(confstr=getattr(os, 'confstr', None), libc_ver=platform.libc_v
     return version if lib == 'glibc' and version else None
 
 
-def check_glibc(version, glibc_min):
-    remedy = ('PySide6-Essentials, which the client imports even headless, ships only manylinux_2_34 wheels'
-              ' (glibc %s or newer) since 6.10: move the station to a newer OS (for example Debian 12, Ubuntu 22.04,'
-              ' RHEL 9). On an older glibc pip falls back to PySide6-Essentials 6.9.x (manylinux_2_28, x86_64 only),'
-              ' which this collection does not test' % glibc_min)
+GLIBC_REMEDY = {
+    'x86_64': ('PySide6-Essentials, which the client imports even headless, ships only manylinux_2_34 wheels'
+               ' (glibc %s or newer) since 6.10: move the station to a newer OS (for example Debian 12, Ubuntu 22.04,'
+               ' RHEL 9). On an older glibc pip falls back to PySide6-Essentials 6.9.x (manylinux_2_28, x86_64 only),'
+               ' which this collection does not test'),
+    'aarch64': ('PySide6-Essentials, which the client imports even headless, has aarch64 wheels for glibc %s or newer'
+                ' only (6.5.3 to 6.8.0.2: manylinux_2_31; 6.8.1 and later: manylinux_2_39): move the station to a newer'
+                ' OS (for example Debian 12, Raspberry Pi OS 12 64-bit or Ubuntu 22.04)'),
+}
+GLIBC_REMEDY_OTHER = ('PySide6-Essentials, which the client imports even headless, needs glibc %s or newer here:'
+                      ' move the station to a newer OS')
+
+
+def check_glibc(version, glibc_min, architecture='x86_64'):
+    remedy = GLIBC_REMEDY.get(architecture, GLIBC_REMEDY_OTHER) % glibc_min
     if version is None:
         return False, 'no GNU C library found (musl or another libc?)', remedy
     if version_tuple(version) < version_tuple(glibc_min):
@@ -809,6 +859,7 @@ class Host(object):
     bind = staticmethod(bind_port)
     fetch = staticmethod(http_get)
     glibc = staticmethod(glibc_version)
+    architecture = staticmethod(machine_architecture)
     now = staticmethod(time.time)
 
     def __init__(self, module):
@@ -905,9 +956,11 @@ def run_server_checks(p, host, runner, facts):
 
 
 def run_checks(p, host):
-    facts = {'python_version': None, 'glibc_version': None, 'selinux_mode': None, 'inotify': {}, 'free_mb': {},
+    facts = {'architecture': None, 'python_version': None, 'glibc_version': None, 'selinux_mode': None, 'inotify': {}, 'free_mb': {},
              'server_version': None, 'clock_skew_seconds': None}
     runner = Runner(p['skip'], p['remedy_notes'])
+    facts['architecture'] = host.architecture()
+    runner.run('architecture', check_architecture, facts['architecture'], p['architectures'])
     runner.run('python', check_python, p['python'], p['python_min'], facts, host.run, host.exists, host.access,
                p['python_package'])
     runner.run('privileges', check_privileges, host.geteuid)
@@ -927,7 +980,7 @@ def run_checks(p, host):
     runner.run('inotify', check_inotify, p['inotify_min_watches'], p['inotify_min_instances'], facts, host.read)
     facts['glibc_version'] = host.glibc()
     if p['needs_pyside6']:
-        runner.run('glibc', check_glibc, facts['glibc_version'], p['glibc_min'])
+        runner.run('glibc', check_glibc, facts['glibc_version'], p['glibc_min'], facts['architecture'])
     else:
         runner.skip_('glibc')
     if 'selinux' not in runner.skip:
@@ -962,6 +1015,8 @@ def validate(module):
         module.fail_json(msg='proxy must be an http:// URL such as http://proxy.example.com:3128')
     if p['health_port'] is not None and not 0 < p['health_port'] < 65536:
         module.fail_json(msg='health_port must be between 1 and 65535, got %d' % p['health_port'])
+    if not p['architectures']:
+        module.fail_json(msg='architectures must list at least one CPU architecture, such as x86_64 or aarch64')
     if p['timeout'] <= 0:
         module.fail_json(msg='timeout must be a positive number of seconds, got %d' % p['timeout'])
 
@@ -991,6 +1046,7 @@ def argument_spec():
         inotify_min_instances=dict(type='int', default=512),
         needs_pyside6=dict(type='bool', default=True),
         glibc_min=dict(type='str', default='2.34'),
+        architectures=dict(type='list', elements='str', default=['x86_64', 'aarch64']),
         selinux_manage=dict(type='bool', default=False),
         index_url=dict(type='str'),
         index_package=dict(type='str', default='pywats-api'),

@@ -35,12 +35,14 @@ DEB = ['python3', 'python3-venv']
 SELINUX_EL = ['policycoreutils', 'policycoreutils-python-utils']
 SELINUX_DEB = ['policycoreutils', 'policycoreutils-python-utils', 'selinux-utils', 'netbase']
 
+ARM64_GLIBC_236 = {'architecture': 'aarch64', 'glibc_version': '2.36'}
+
 # station -> (facts file, extra host vars, vars file chosen, Python, every OS package, SELinux managed)
 EXPECTED = {
     'debian-11': ('debian-11', {}, 'Debian-11.yml', '/usr/bin/python3',
                   DEB + ['libglib2.0-0', 'patch', 'procps'], False),
-    'debian-12': ('debian-12', {}, 'Debian.yml', '/usr/bin/python3',
-                  DEB + ['libglib2.0-0', 'patch', 'procps'], False),
+    'debian-12': ('debian-12', {'dispatch_preflight_facts': {'architecture': 'x86_64', 'glibc_version': '2.36'}},
+                  'Debian.yml', '/usr/bin/python3', DEB + ['libglib2.0-0', 'patch', 'procps'], False),
     'debian-13': ('debian-13', {}, 'Debian-13.yml', '/usr/bin/python3',
                   DEB + ['libglib2.0-0t64', 'patch', 'procps'], False),
     'ubuntu-20.04': ('ubuntu-20.04', {}, 'Ubuntu-20.yml', '/usr/bin/python3',
@@ -68,6 +70,18 @@ EXPECTED = {
                    ['python3', 'glib2', 'patch', 'procps-ng'] + SELINUX_EL, True),
     'almalinux-10.0': ('almalinux-10.0', {}, 'RedHat.yml', '/usr/bin/python3',
                        ['python3', 'glib2', 'patch', 'procps-ng'] + SELINUX_EL, True),
+    # arm64 stations (facts captured from the arm64 test images), with what preflight reads there.
+    'debian-12-arm64': ('debian-12-arm64', {'dispatch_preflight_facts': ARM64_GLIBC_236}, 'Debian.yml',
+                        '/usr/bin/python3', DEB + ['libglib2.0-0', 'patch', 'procps'], False),
+    'debian-12-arm64-pin-6.7.3': ('debian-12-arm64', {'dispatch_preflight_facts': ARM64_GLIBC_236,
+                                                      'pywats_client_pyside6_version': '6.7.3'},
+                                  'Debian.yml', '/usr/bin/python3', DEB + ['libglib2.0-0', 'patch', 'procps'], False),
+    'debian-12-arm64-pin-6.12.0': ('debian-12-arm64', {'dispatch_preflight_facts': ARM64_GLIBC_236,
+                                                       'pywats_client_pyside6_version': '6.12.0'},
+                                   'Debian.yml', '/usr/bin/python3', DEB + ['libglib2.0-0', 'patch', 'procps'], False),
+    'debian-12-arm64-pin-6.4.3': ('debian-12-arm64', {'dispatch_preflight_facts': ARM64_GLIBC_236,
+                                                      'pywats_client_pyside6_version': '6.4.3'},
+                                  'Debian.yml', '/usr/bin/python3', DEB + ['libglib2.0-0', 'patch', 'procps'], False),
     # Options on top of a platform: an interpreter of the user's own (no Python package),
     # SELinux management forced on where SELinux is off, and turned off where it is on, and
     # firewalld opening the health port.
@@ -205,3 +219,32 @@ def test_linux_stations_load_no_windows_task(resolved):
     assert shown == []
     # The include of the Windows checks is skipped once per station, never entered.
     assert 'windows/validate.yml for' not in output
+
+
+# station -> (PySide6 requirement, refusal); stations not listed take the unbounded newest release.
+PYSIDE6 = {
+    'debian-12': ('PySide6-Essentials', ''),
+    # glibc 2.36 on aarch64: 6.8.1 and later are manylinux_2_39, so pip must take 6.8.0.2.
+    'debian-12-arm64': ('PySide6-Essentials<6.8.1', ''),
+    'debian-12-arm64-pin-6.7.3': ('PySide6-Essentials==6.7.3', ''),
+    'debian-12-arm64-pin-6.12.0': ('', 'pywats_client_pyside6_version is 6.12.0, and its aarch64 wheels need glibc 2.39'
+                                       ' or newer (manylinux_2_39_aarch64); this station has glibc 2.36. Leave'
+                                       ' pywats_client_pyside6_version empty to take the newest release that fits this'
+                                       ' station, or pin one that has a wheel for it.'),
+    'debian-12-arm64-pin-6.4.3': ('', 'pywats_client_pyside6_version is 6.4.3, and PySide6-Essentials has no aarch64'
+                                      ' wheels for that release (the first is 6.5.3). Leave pywats_client_pyside6_version'
+                                      ' empty to take the newest release that fits this station, or pin one that has a'
+                                      ' wheel for it.'),
+}
+
+
+@pytest.mark.parametrize('station', sorted(EXPECTED))
+def test_pyside6_fits_the_cpu_and_glibc(resolved, station):
+    requirement, refused = PYSIDE6.get(station, ('PySide6-Essentials', ''))
+    assert resolved[station][0]['pyside6'] == {'requirement': requirement, 'refused': refused}
+
+
+def test_arm64_facts_are_an_arm64_station():
+    for name in ('debian-12-arm64',):
+        facts = recorded(name)
+        assert facts['ansible_architecture'] == 'aarch64' and facts['ansible_machine'] == 'aarch64'

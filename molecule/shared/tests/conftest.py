@@ -30,6 +30,8 @@ def station(host):
         "token": v["wats_standin_token"],
         "watch": v["pywats_client_watch_folders"][0]["path"],
         "user": v.get("pywats_client_user", "pywats"),
+        # Emulated stations (molecule/arm64) run everything several times slower.
+        "wait_factor": float(v.get("molecule_wait_factor", 1)),
     }
 
 

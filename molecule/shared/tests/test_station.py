@@ -125,15 +125,16 @@ def test_report_in_watch_folder_reaches_server(host, station, tmp_path):
     docker("cp", str(src), "%s:%s" % (station["name"], staged))
     assert host.run("chown %s: %s && mv %s %s/%s" % (station["user"], staged, staged, watch, name)).rc == 0
 
-    deadline = time.monotonic() + 60
+    bound = 60 * station["wait_factor"]
+    deadline = time.monotonic() + bound
     arrived = []
     while time.monotonic() < deadline and not arrived:
         arrived = [r for r in standin.reports(station["standin_url"]) if r.get("serialNumber") == sn]
         time.sleep(0.5)
-    assert arrived, "report %s did not reach the stand-in within 60 s; calls it saw: %s" % (
-        sn, standin.request_log(station["standin_url"])[-10:])
+    assert arrived, "report %s did not reach the stand-in within %d s; calls it saw: %s" % (
+        sn, bound, standin.request_log(station["standin_url"])[-10:])
 
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 30 * station["wait_factor"]
     while time.monotonic() < deadline and host.file("%s/%s" % (watch, name)).exists:
         time.sleep(0.5)
     assert not host.file("%s/%s" % (watch, name)).exists
@@ -145,14 +146,16 @@ def test_service_recovers_from_sigkill(host, station):
     before = host.run("systemctl show -p MainPID --value %s" % SERVICE).stdout.strip()
     assert host.run("kill -KILL %s" % before).rc == 0
     time.sleep(1)
-    took = wait_healthy(host, station["health_port"], timeout=90)
-    assert took is not None, "not active and healthy within 90 s of SIGKILL"
+    bound = 90 * station["wait_factor"]
+    took = wait_healthy(host, station["health_port"], timeout=bound)
+    assert took is not None, "not active and healthy within %d s of SIGKILL" % bound
     after = host.run("systemctl show -p MainPID --value %s" % SERVICE).stdout.strip()
     assert after != before
 
 
 def test_service_survives_reboot(host, station):
     docker("restart", "--time", "30", station["name"], timeout=120)
-    assert wait_healthy(host, station["health_port"], timeout=120) is not None, \
-        "not active and healthy within 120 s of a restart of the container"
+    bound = 120 * station["wait_factor"]
+    assert wait_healthy(host, station["health_port"], timeout=bound) is not None, \
+        "not active and healthy within %d s of a restart of the container" % bound
     assert host.service(SERVICE).is_enabled

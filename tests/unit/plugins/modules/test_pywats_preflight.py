@@ -56,6 +56,7 @@ class FakeHost(pf.Host):
                       '/proc/sys/fs/inotify/max_user_watches': '524288\n',
                       '/proc/sys/fs/inotify/max_user_instances': '512\n'}
         self.libc = '2.36'
+        self.arch = 'x86_64'
         self.enforcing = None
         self.bound = []
 
@@ -74,6 +75,9 @@ class FakeHost(pf.Host):
 
     def glibc(self):
         return self.libc
+
+    def architecture(self):
+        return self.arch
 
     def getenforce(self):
         return self.enforcing
@@ -772,6 +776,80 @@ def test_glibc_check():
     assert musl[0] is False
 
 
+def test_glibc_check_names_the_aarch64_wheels():
+    ok, detail, remedy = pf.check_glibc('2.28', '2.31', 'aarch64')
+    assert ok is False and detail == 'glibc 2.28 is older than 2.31'
+    assert remedy == ('PySide6-Essentials, which the client imports even headless, has aarch64 wheels for glibc 2.31'
+                      ' or newer only (6.5.3 to 6.8.0.2: manylinux_2_31; 6.8.1 and later: manylinux_2_39): move the'
+                      ' station to a newer OS (for example Debian 12, Raspberry Pi OS 12 64-bit or Ubuntu 22.04)')
+    # Debian 12 arm64: glibc 2.36 takes the manylinux_2_31 wheels.
+    assert pf.check_glibc('2.36', '2.31', 'aarch64') == (True, 'glibc 2.36', '')
+    assert 'glibc 2.17 or newer here' in pf.check_glibc('2.12', '2.17', 'riscv64')[2]
+
+
+# --- architecture ------------------------------------------------------------------------------
+
+def test_machine_architecture_is_the_userland_one():
+    assert pf.machine_architecture(lambda: 'x86_64', 64) == 'x86_64'
+    assert pf.machine_architecture(lambda: 'aarch64', 64) == 'aarch64'
+    # 32-bit Raspberry Pi OS on a Pi 4/5 boots a 64-bit kernel: pip sees armv8l, not aarch64.
+    assert pf.machine_architecture(lambda: 'aarch64', 32) == 'armv8l'
+    assert pf.machine_architecture(lambda: 'x86_64', 32) == 'i686'
+    assert pf.machine_architecture(lambda: 'armv7l', 32) == 'armv7l'
+    assert pf.machine_architecture(lambda: '', 64) is None
+    assert pf.machine_architecture() == pf.platform.machine()
+
+
+def test_architecture_check():
+    assert pf.check_architecture('aarch64', ['x86_64', 'aarch64']) == (True, 'architecture aarch64', '')
+    ok, detail, remedy = pf.check_architecture('armv7l', ['x86_64', 'aarch64'])
+    assert ok is False and detail == 'architecture armv7l is not supported (supported: x86_64, aarch64)'
+    assert remedy.startswith('The client imports PySide6 (Qt), whose Linux wheels exist for x86_64 and aarch64 only')
+    assert '64-bit' in remedy
+    ok, detail, remedy = pf.check_architecture('armv8l', ['x86_64', 'aarch64'])
+    assert detail == ('architecture armv8l (a 32-bit userland on a 64-bit ARM kernel) is not supported'
+                      ' (supported: x86_64, aarch64)')
+    assert pf.check_architecture(None, ['x86_64'])[:2] == (False, 'the CPU architecture could not be read')
+
+
+@pytest.mark.parametrize('arch', ['x86_64', 'aarch64'])
+def test_supported_architecture_is_reported(monkeypatch, base_args, arch):
+    host = FakeHost()
+    host.arch = arch
+    result = run_main(monkeypatch, dict(base_args, glibc_min='2.31'), host)
+    data = result.args[0]
+    assert isinstance(result, AnsibleExitJson)
+    assert data['facts']['architecture'] == arch
+    assert by_name(data)['architecture'] == {'name': 'architecture', 'ok': True, 'severity': 'error',
+                                             'detail': 'architecture %s' % arch, 'remedy': ''}
+
+
+def test_unsupported_architecture_is_refused_by_name(monkeypatch, base_args):
+    host = FakeHost()
+    host.arch = 'armv7l'
+    result = run_main(monkeypatch, base_args, host)
+    data = result.args[0]
+    assert isinstance(result, AnsibleFailJson)
+    assert data['msg'].startswith('architecture: architecture armv7l is not supported (supported: x86_64, aarch64).'
+                                  ' Remedy: The client imports PySide6 (Qt)')
+    assert data['facts']['architecture'] == 'armv7l'
+    assert data['summary']['errors'] == 1
+
+
+def test_architecture_list_option_and_skip(monkeypatch, base_args):
+    host = FakeHost()
+    host.arch = 'aarch64'
+    refused = run_main(monkeypatch, dict(base_args, architectures=['x86_64']), host)
+    skipped = run_main(monkeypatch, dict(base_args, architectures=['x86_64'], skip=['architecture']), host)
+    empty = run_main(monkeypatch, dict(base_args, architectures=[]), host)
+    assert isinstance(refused, AnsibleFailJson)
+    assert 'architecture aarch64 is not supported (supported: x86_64)' in refused.args[0]['msg']
+    assert isinstance(skipped, AnsibleExitJson) and 'architecture' in skipped.args[0]['summary']['skipped']
+    assert skipped.args[0]['facts']['architecture'] == 'aarch64'
+    assert isinstance(empty, AnsibleFailJson)
+    assert empty.args[0]['msg'] == 'architectures must list at least one CPU architecture, such as x86_64 or aarch64'
+
+
 def test_glibc_not_checked_without_pyside6(monkeypatch, base_args):
     host = FakeHost()
     host.libc = '2.28'
@@ -808,9 +886,9 @@ def test_check_mode_runs_the_checks_and_changes_nothing(monkeypatch, base_args, 
     data = result.args[0]
     assert isinstance(result, AnsibleExitJson)
     assert data['changed'] is False
-    assert [c['name'] for c in data['checks']] == ['python', 'privileges', 'init_system', 'disk_space', 'inotify',
-                                                   'glibc', 'selinux']
-    assert data['summary'] == {'errors': 0, 'warnings': 0, 'passed': 7,
+    assert [c['name'] for c in data['checks']] == ['architecture', 'python', 'privileges', 'init_system', 'disk_space',
+                                                   'inotify', 'glibc', 'selinux']
+    assert data['summary'] == {'errors': 0, 'warnings': 0, 'passed': 8,
                                'skipped': ['server_dns', 'server_tcp', 'server_tls', 'server_api', 'clock_skew',
                                            'health_port', 'package_index']}
     assert not os.path.exists(base_args['state_dir']) and not os.path.exists(base_args['venv_dir'])
@@ -833,10 +911,10 @@ def test_failure_message_lists_every_failed_error_check(monkeypatch, base_args, 
         ' example Debian 12, Ubuntu 22.04, RHEL 9). On an older glibc pip falls back to PySide6-Essentials 6.9.x'
         ' (manylinux_2_28, x86_64 only), which this collection does not test',
     ])
-    assert data['summary'] == {'errors': 3, 'warnings': 1, 'passed': 3,
+    assert data['summary'] == {'errors': 3, 'warnings': 1, 'passed': 4,
                                'skipped': ['server_dns', 'server_tcp', 'server_tls', 'server_api', 'clock_skew',
                                            'health_port', 'package_index']}
-    assert len(data['checks']) == 7 and data['facts']['glibc_version'] == '2.31'
+    assert len(data['checks']) == 8 and data['facts']['glibc_version'] == '2.31'
 
 
 def test_api_token_is_no_log():
