@@ -339,6 +339,21 @@ def test_changing_playbooks_refuse_tags_before_any_change(ansible, playbook, arg
     assert run.first_unreachable('debian-12') is None
 
 
+@pytest.mark.parametrize('playbook, args', [
+    ('virinco.pywats.upgrade', []),
+    ('virinco.pywats.uninstall', ['-e', 'pywats_uninstall_hosts=pywats_stations']),
+])
+def test_changing_playbooks_run_without_tags(ansible, playbook, args):
+    # ansible_run_tags is a tuple in ansible-core 2.19: a check that compares it with a list
+    # refused every run, tags or not.
+    run = ansible(facts_then(playbook), ['debian-12'], args=args)
+    refusal = [task for task, _result in run.hosts['debian-12'] if task.startswith('Refuse --tags and --skip-tags')]
+    assert len(refusal) == 1
+    assert not run.result('debian-12', refusal[0]).get('failed'), run.result('debian-12', refusal[0])
+    # Past the check, the playbook goes on to the station.
+    assert run.first_unreachable('debian-12') is not None, run.stderr[-3000:]
+
+
 # --- Check mode of the service phase --------------------------------------------------------
 
 SERVICE_CASES = {
