@@ -124,13 +124,19 @@ class Run(object):
         return next((name for name, result in self.hosts.get(host, []) if result.get('unreachable')), None)
 
 
+def collection_tree(work):
+    """A collections path under work that holds this checkout as virinco.pywats."""
+    collections = os.path.join(work, 'collections')
+    os.makedirs(os.path.join(collections, 'ansible_collections', 'virinco'))
+    os.symlink(REPO, os.path.join(collections, 'ansible_collections', 'virinco', 'pywats'))
+    return collections
+
+
 @pytest.fixture(scope='module')
 def ansible(tmp_path_factory):
     """Run ansible-playbook with the test plugins and an inventory of stations with recorded facts."""
     work = str(tmp_path_factory.mktemp('entry-points'))
-    collections = os.path.join(work, 'collections')
-    os.makedirs(os.path.join(collections, 'ansible_collections', 'virinco'))
-    os.symlink(REPO, os.path.join(collections, 'ansible_collections', 'virinco', 'pywats'))
+    collections = collection_tree(work)
     # The recorded Windows facts are as ansible.windows.setup prints them, without the wrapper.
     with open(WINDOWS_FACTS) as handle:
         windows = {'ansible_facts': json.load(handle)}
@@ -368,9 +374,7 @@ SERVICE_CASES = {
 @pytest.fixture(scope='module')
 def service_check(tmp_path_factory):
     work = str(tmp_path_factory.mktemp('service-check'))
-    collections = os.path.join(work, 'collections')
-    os.makedirs(os.path.join(collections, 'ansible_collections', 'virinco'))
-    os.symlink(REPO, os.path.join(collections, 'ansible_collections', 'virinco', 'pywats'))
+    collections = collection_tree(work)
     hosts = {}
     for host, (state, changed) in SERVICE_CASES.items():
         hosts[host] = {
