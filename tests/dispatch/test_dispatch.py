@@ -93,7 +93,14 @@ EXPECTED = {
                                             'pywats_client_firewall_open_health_port': True}, 'RedHat-9.yml',
                                '/usr/bin/python3.12', ['python3.12', 'glib2', 'patch', 'procps-ng', 'python3-firewall'],
                                False),
+    # A private index whose URLs carry credentials.
+    'debian-12-private-index': ('debian-12', {'pywats_client_pip_index_url': 'https://ci:Idx-Pass-0b3f@pypi.example.com/simple',
+                                              'pywats_client_pip_extra_index_urls': [
+                                                  'https://ci:Extra-Pass-7c1e@extra.example.com/simple',
+                                                  'https://mirror.example.com/simple']},
+                                'Debian.yml', '/usr/bin/python3', DEB + ['libglib2.0-0', 'patch', 'procps'], False),
 }
+PRIVATE_INDEX = 'debian-12-private-index'
 BACKOFF_SYSTEMD = 254  # RestartMaxDelaySec= exists from systemd 254 on
 WATCH = '/srv/pywats/inbox/ict'
 
@@ -248,3 +255,26 @@ def test_arm64_facts_are_an_arm64_station():
     for name in ('debian-12-arm64',):
         facts = recorded(name)
         assert facts['ansible_architecture'] == 'aarch64' and facts['ansible_machine'] == 'aarch64'
+
+
+def test_pip_index_urls_stay_off_the_command_line(resolved, tmp_path):
+    """Index URLs (they may carry credentials) reach pip only through its root-only config file.
+
+    The rendered file is handed to the controller's own pip, which must read both settings from it.
+    """
+    pip = resolved[PRIVATE_INDEX][0]['pip']
+    assert not [arg for arg in pip['argv'] if 'example.com' in arg or 'index-url' in arg], pip['argv']
+    assert pip['environment']['PIP_CONFIG_FILE'] == '/etc/pywats/pip.conf'
+    assert not [value for value in pip['environment'].values() if 'Pass' in value]
+    config = tmp_path / 'pip.conf'
+    config.write_text(pip['config'])
+    proc = subprocess.run([sys.executable, '-m', 'pip', 'config', 'list'], check=True, universal_newlines=True,
+                          stdout=subprocess.PIPE, env=dict(os.environ, PIP_CONFIG_FILE=str(config)))
+    settings = dict(line.split('=', 1) for line in proc.stdout.splitlines())
+    assert settings["global.index-url"] == "'https://ci:Idx-Pass-0b3f@pypi.example.com/simple'"
+    assert settings["global.extra-index-url"] == (
+        "'https://ci:Extra-Pass-7c1e@extra.example.com/simple https://mirror.example.com/simple'")
+    # Without index options the station gets no file, and pip its default index.
+    plain = resolved['debian-12'][0]['pip']
+    assert plain['config'] == '' and 'PIP_CONFIG_FILE' not in plain['environment']
+    assert plain['argv'][:2] == ['/opt/pywats/venv/bin/pip', 'install'] and not [a for a in plain['argv'] if '://' in a]

@@ -32,6 +32,7 @@ def station(host):
         "user": v.get("pywats_client_user", "pywats"),
         # Emulated stations (molecule/arm64) run everything several times slower.
         "wait_factor": float(v.get("molecule_wait_factor", 1)),
+        "pip_index_url": v.get("pywats_client_pip_index_url", ""),
     }
 
 

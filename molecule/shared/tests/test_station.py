@@ -50,6 +50,19 @@ def test_config_carries_role_options(host, station):
     assert [c["watch_folder"] for c in cfg["converters"]] == [station["watch"]]
 
 
+def test_pip_index_settings_are_root_only(host, station):
+    """An index URL (it may carry credentials) lives in root's pip.conf; without one there is no file."""
+    f = host.file("/etc/pywats/pip.conf")
+    if not station["pip_index_url"]:
+        assert not f.exists
+        return
+    assert f.exists and f.mode == 0o600 and f.user == "root" and f.group == "root"
+    # The inventory names it through a role variable, which the verifier cannot resolve.
+    urls = [line.split(" = ", 1)[1] for line in f.content_string.splitlines() if line.startswith("index-url = ")]
+    assert len(urls) == 1 and urls[0].startswith("https://"), f.content_string
+    assert urls[0] not in host.run("ps -eo args").stdout
+
+
 def test_token_not_in_systemd_files(host, station):
     content = host.run("find /etc/systemd /lib/systemd/system -type f -name '*pywats*' -print0 | xargs -0 -r cat").stdout
     assert "pywats-client service" in host.file("/etc/systemd/system/%s.service" % SERVICE).content_string
