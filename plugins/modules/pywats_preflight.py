@@ -103,6 +103,7 @@ options:
       - When empty, C(HTTPS_PROXY), C(HTTP_PROXY) and C(ALL_PROXY) from the environment apply, as for the client.
       - With a proxy, C(server_dns) and C(server_tcp) check the way to the proxy, and C(server_tls) tunnels
         through it with C(CONNECT).
+      - It may carry credentials (C(http://user:password@host:port)), so its value is masked in results.
     type: str
   no_proxy:
     description:
@@ -166,7 +167,7 @@ options:
       - When set, the C(package_index) check asks it for O(index_package) through the proxy that applies.
         Leave it unset for installs that need no index (a wheelhouse or an OS package).
       - Credentials in the URL (C(https://user:token@host/simple), as pip takes them) are sent as HTTP basic
-        authentication and never shown in a result.
+        authentication and never shown in a result (the value is masked, the invocation included).
     type: str
   index_package:
     description: Package the C(package_index) check asks the index for.
@@ -1036,7 +1037,8 @@ def argument_spec():
         api_token=dict(type='str', no_log=True),
         ca_bundle=dict(type='str'),
         validate_certs=dict(type='bool', default=True),
-        proxy=dict(type='str'),
+        # URLs that may carry credentials: kept out of the invocation shown in results.
+        proxy=dict(type='str', no_log=True),
         no_proxy=dict(type='list', elements='str', default=[]),
         timeout=dict(type='int', default=10),
         max_clock_skew=dict(type='int', default=300),
@@ -1048,7 +1050,7 @@ def argument_spec():
         glibc_min=dict(type='str', default='2.34'),
         architectures=dict(type='list', elements='str', default=['x86_64', 'aarch64']),
         selinux_manage=dict(type='bool', default=False),
-        index_url=dict(type='str'),
+        index_url=dict(type='str', no_log=True),
         index_package=dict(type='str', default='pywats-api'),
         remedy_notes=dict(type='dict', default={}),
         skip=dict(type='list', elements='str', default=[], choices=CHECK_NAMES),

@@ -44,7 +44,7 @@ $spec = @{
         api_token = @{ type = 'str'; no_log = $true }
         ca_bundle = @{ type = 'str' }
         validate_certs = @{ type = 'bool'; default = $true }
-        proxy = @{ type = 'str' }
+        proxy = @{ type = 'str'; no_log = $true }
         no_proxy = @{ type = 'list'; elements = 'str'; default = @() }
         timeout = @{ type = 'int'; default = 10 }
         max_clock_skew = @{ type = 'int'; default = 300 }

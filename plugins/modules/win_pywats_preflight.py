@@ -111,6 +111,7 @@ options:
         The proxy settings of Internet Options (WinINET) are not used.
       - With a proxy, C(server_dns) and C(server_tcp) check the way to the proxy, and C(server_tls) tunnels
         through it with C(CONNECT).
+      - It may carry credentials (C(http://user:password@host:port)), so its value is masked in results.
     type: str
   no_proxy:
     description:

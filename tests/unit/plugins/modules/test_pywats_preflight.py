@@ -921,6 +921,17 @@ def test_api_token_is_no_log():
     assert pf.argument_spec()['api_token'] == {'type': 'str', 'no_log': True}
 
 
+def test_urls_that_may_carry_credentials_are_masked_in_the_invocation():
+    from ansible.module_utils.common.parameters import _list_no_log_values
+    from ansible.module_utils.basic import remove_values
+    params = {'index_url': 'https://ci:Idx-Pass-0b3f@pypi.example.com/simple',
+              'proxy': 'http://ops:Proxy-Pass-91d2@proxy.example.com:3128', 'server_url': 'https://wats.example.com'}
+    spec = pf.argument_spec()
+    shown = remove_values({'module_args': params}, _list_no_log_values(spec, params))
+    assert 'Pass' not in repr(shown)
+    assert shown['module_args']['server_url'] == 'https://wats.example.com'
+
+
 def test_skip_known_and_unknown_names(monkeypatch, base_args):
     skipped = run_main(monkeypatch, dict(base_args, skip=['selinux', 'inotify']))
     unknown = run_main(monkeypatch, dict(base_args, skip=['selinux', 'dns']))

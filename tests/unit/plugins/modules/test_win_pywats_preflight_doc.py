@@ -350,8 +350,9 @@ def test_spec_keys_are_known_to_ansible_basic(spec_options):
         assert spec.get('type', 'str') in ('bool', 'dict', 'float', 'int', 'json', 'list', 'path', 'raw', 'sid', 'str')
 
 
-def test_only_the_token_is_secret(spec_options):
-    assert [name for name, spec in spec_options.items() if spec.get('no_log')] == ['api_token']
+def test_the_token_and_the_proxy_are_masked(spec_options):
+    # The proxy URL may carry credentials, as the token is one.
+    assert sorted(name for name, spec in spec_options.items() if spec.get('no_log')) == ['api_token', 'proxy']
 
 
 def test_check_mode_is_supported_and_documented(variables, doc):
