@@ -2,7 +2,8 @@
 #   make demo   deploy to a local fleet of three station containers + the stand-in
 #   make test   lint, ansible-test sanity, unit tests, hotfix tests and every Molecule scenario
 #   make appliance, make appliance-boot-test   build the VM appliance, boot it under qemu (slow: not in make test)
-#   make images-arm64, make molecule-arm64     Debian arm64 images and the arm64 scenario, under qemu-user emulation
+#   make images-arm64   Debian 12 and 13 arm64 images (qemu-user emulation)
+#   make test-arm64     the arm64 stage alone: 12-arm64 image, Molecule scenario arm64, multi-arch container images
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -12,7 +13,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export PIP_CACHE_DIR ?= /var/cache/pywats-test/pip
 export PYWATS_PIP_CACHE ?= $(PIP_CACHE_DIR)
 
-.PHONY: setup venv collection docker images images-arm64 demo demo-down test lint unit molecule molecule-arm64 sanity clean appliance appliance-boot-test
+.PHONY: setup venv collection docker images images-arm64 demo demo-down test test-arm64 lint unit molecule molecule-arm64 sanity clean appliance appliance-boot-test
 
 setup: venv collection docker images
 
@@ -58,8 +59,14 @@ unit: venv collection
 molecule: setup
 	scripts/run-tests.sh molecule
 
+# Part of `make test`; alone, for work on arm64 stations.
+test-arm64: venv collection docker
+	scripts/run-tests.sh arm64
+
+# The scenario alone (its image and the aarch64 wheels first).
 molecule-arm64: venv collection docker
 	scripts/build-images.sh 12-arm64
+	scripts/run-tests.sh wheelhouse
 	MOLECULE_SCENARIOS=arm64 scripts/run-tests.sh molecule
 
 # The VM appliance (README "VM appliance"): as root on Debian; APPLIANCE_ARGS passes -e options.

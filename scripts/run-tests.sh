@@ -4,7 +4,9 @@
 #   scripts/run-tests.sh lint unit    only these
 # Stages: lint, sanity, unit, dispatch, windows, hotfixes, wheelhouse, integration, fleet (four
 # stations run deploy, upgrade, status and uninstall as AWX jobs through ansible-runner),
-# container (the role pywats_client_container on this machine's Docker engine), molecule (scenarios from
+# container (the role pywats_client_container on this machine's Docker engine), arm64 (Debian 12
+# arm64 under qemu-user emulation: its image, the Molecule scenario arm64, and the container role's
+# linux/amd64 + linux/arm64 images with the arm64 one run to healthy), molecule (scenarios from
 # MOLECULE_SCENARIOS), benchmark (benchmarks/run.sh --quick; fails only when the benchmark
 # itself breaks, never on timings).
 set -uo pipefail
@@ -14,7 +16,7 @@ cd "$(dirname "$0")/.." || exit 2
 # (its own image, ports and names) run beside the stages that drive station containers, which
 # mostly wait on apt, pip and health checks. The controller lane's output follows once both
 # lanes are done. PYWATS_TEST_LANES=1 runs every stage one after the other.
-controller_lane=(lint sanity unit dispatch windows hotfixes container)
+controller_lane=(lint sanity unit dispatch windows hotfixes container arm64)
 hosts_lane=(integration fleet molecule benchmark)
 if [ $# -eq 0 ] && [ "${PYWATS_TEST_LANES:-2}" != 1 ]; then
   mkdir -p .cache/test-logs
@@ -61,10 +63,12 @@ stage() {
 run_pytest() { python -m pytest "$@"; }
 
 # shellcheck disable=SC2329  # run through stage()
-# Debian 12 has Python 3.11, Debian 13 Python 3.13.
+# Debian 12 has Python 3.11, Debian 13 Python 3.13; Debian 12 arm64 has glibc 2.36, which
+# bounds PySide6 to 6.8.0.2 on aarch64 (the arm64 stage installs from these wheels).
 wheelhouse() {
   ansible-playbook playbooks/wheelhouse.yml -e pywats_client_wheelhouse_dir="$PYWATS_WHEELHOUSE" \
-    -e '{"pywats_client_wheelhouse_targets": [{"python": "3.11"}, {"python": "3.13"}]}'
+    -e '{"pywats_client_wheelhouse_targets": [{"python": "3.11"}, {"python": "3.13"},
+         {"python": "3.11", "arch": "aarch64", "glibc": "2.36"}]}'
 }
 
 # shellcheck disable=SC2329  # run through stage()
@@ -77,7 +81,14 @@ container() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null \
       || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; } || return 1
   fi
-  run_pytest -q -rA tests/container
+  run_pytest -q -rA tests/container/test_container.py
+}
+
+# shellcheck disable=SC2329  # run through stage()
+# The aarch64 wheels come from the run's wheelhouse; one made before it had an aarch64
+# target gets them added (pip download skips what is there).
+arm64_wheels() {
+  compgen -G "$PYWATS_WHEELHOUSE/*_aarch64.whl" >/dev/null || wheelhouse
 }
 
 # shellcheck disable=SC2329  # run through stage()
@@ -101,10 +112,16 @@ for s in "${stages[@]}"; do
     integration) stage integration run_pytest -q tests/integration ;;
     fleet) stage fleet run_pytest -q -rA --durations=0 tests/fleet ;;
     container) stage container container ;;
+    # Each part under its own name, so that its duration shows; a missing image or
+    # wheelhouse stops the rest.
+    arm64)
+      stage "arm64 image" scripts/build-images.sh 12-arm64 && stage "arm64 wheels" arm64_wheels &&
+        { stage "molecule arm64" molecule test -s arm64
+          stage "container arm64" run_pytest -q -rA tests/container/test_multiarch.py; } ;;
     molecule)
       for sc in $scenarios; do stage "molecule $sc" molecule test -s "$sc"; done ;;
     benchmark) stage benchmark benchmarks/run.sh --quick ;;
-    *) echo "unknown stage '$s' (allowed: lint sanity unit dispatch windows hotfixes wheelhouse integration fleet container molecule benchmark)" >&2; exit 2 ;;
+    *) echo "unknown stage '$s' (allowed: lint sanity unit dispatch windows hotfixes wheelhouse integration fleet container arm64 molecule benchmark)" >&2; exit 2 ;;
   esac
 done
 
