@@ -158,6 +158,13 @@ def test_bad_input_is_refused_before_any_change(site):
     assert res.returncode != 0
     assert "pywats_client_container_health_host_address an IP address of the Docker host" in res.stdout
     assert "got network 'host', address 'localhost'" in res.stdout
+    # Two platforms without a registry to put their manifest list in.
+    res = play(site, {"pywats_client_container_platforms": ["linux/amd64", "linux/arm64"]})
+    assert res.returncode != 0
+    assert ("pywats_client_container_platforms must include the Docker host's own platform linux/amd64 (the"
+            " container runs that image), and more than one platform needs pywats_client_container_push: true"
+            " (their images and the manifest list that joins them live in a registry); got platforms"
+            " [linux/amd64, linux/arm64] and push false.") in res.stdout
     assert not os.path.exists(site["etc"]) and not os.path.exists(site["state"])
     assert inspect(NAME) is None
 
