@@ -24,6 +24,7 @@ import uuid
 import pytest
 
 from tests.integration.conftest import ANSIBLE_PLAYBOOK, REPO, docker
+from tests.standin import client as standin
 
 NAME = "pywats-ma-test"
 UID = GID = 10043
@@ -32,6 +33,7 @@ ARM64_SOURCE = os.environ.get("PYWATS_ARM64_IMAGE", "pywats-test/debian:12-arm64
 # An arm64 image with the air-gapped image's packages, if the fleet has one;
 # otherwise the fixture derives it from ARM64_SOURCE (apt under emulation).
 ARM64_BASE = os.environ.get("PYWATS_ARM64_AIRGAP_IMAGE", "pywats-test/debian:12-arm64-airgap")
+STABLE_TAG = "0.6.0rc1"
 PLAY = """- hosts: localhost
   gather_facts: false
   roles:
@@ -81,8 +83,8 @@ def emulation_missing():
         return "no qemu-aarch64 in binfmt_misc (apt-get install qemu-user-static; see scripts/build-images.sh)"
     with open(entry, encoding="utf-8") as fh:
         text = fh.read()
-    if not text.startswith("enabled") or "F" not in [line.split()[1] for line in text.splitlines()
-                                                      if line.startswith("flags:")][0]:
+    flags = [line.split()[1] for line in text.splitlines() if line.startswith("flags:")]
+    if not text.startswith("enabled") or not flags or "F" not in flags[0]:
         return "qemu-aarch64 in binfmt_misc is disabled or lacks the F flag (containers cannot use it)"
     image = ARM64_BASE if inspect(ARM64_BASE, "image") else ARM64_SOURCE
     probe = docker("run", "--rm", "--network", "none", image, "uname", "-m", check=False)
@@ -188,7 +190,7 @@ def site():  # pylint: disable=too-many-locals,too-many-statements
     started = time.monotonic()
     port, standin_port, health_port, arm64_health_port = free_ports(4)
     registry = "127.0.0.1:%d" % port
-    data = {"base": base, "registry": registry, "arm64_health_port": arm64_health_port, "logs": [],
+    data = {"base": base, "registry": registry, "standin_url": "http://127.0.0.1:%d" % standin_port, "arm64_health_port": arm64_health_port, "logs": [],
             "image_name": registry + "/pywats-ma/client",
             "base_list": registry + "/pywats-test/base:12", "watch": os.path.join(base, "inbox", "wsjf"),
             "etc": os.path.join(base, "etc"), "state": os.path.join(base, "state")}
@@ -232,6 +234,8 @@ def site():  # pylint: disable=too-many-locals,too-many-statements
             "pywats_client_wheelhouse_dir": wheelhouse,
             "pywats_client_container_platforms": ["linux/amd64", "linux/arm64"],
             "pywats_client_container_push": True,
+            # The name other Docker hosts would run: it must follow each build.
+            "pywats_client_container_push_tags": [STABLE_TAG],
             "pywats_client_container_registry_insecure": True,
             "pywats_client_container_image_name": data["image_name"],
             "pywats_client_container_base_image": data["base_list"],
@@ -250,8 +254,8 @@ def site():  # pylint: disable=too-many-locals,too-many-statements
         for name in (NAME, NAME + "-arm64"):
             docker("rm", "-f", name, check=False)
         # By tag, and by digest: a pulled image may keep only its digest.
-        rows = [row.split() for row in docker("images", "--digests", "--format", "{{.Repository}} {{.Tag}} {{.Digest}}",
-                                               check=False).stdout.splitlines()]
+        listing = docker("images", "--digests", "--format", "{{.Repository}} {{.Tag}} {{.Digest}}", check=False)
+        rows = [row.split() for row in listing.stdout.splitlines()]
         ours = ([repo + ":" + tag for repo, tag, digest in rows if repo.startswith(registry + "/") and tag != "<none>"]
                 + [repo + "@" + digest for repo, tag, digest in rows
                    if repo.startswith(registry + "/") and digest != "<none>"]
@@ -316,7 +320,8 @@ def test_deploy_builds_both_platforms_and_runs_the_host_one(site):
     site["container_id"] = info["Id"]
     # The container runs the Docker host's (amd64) image by its per-platform tag.
     site["list"] = info["Config"]["Image"][:-len("-amd64")]
-    site.setdefault("lists", []).append(site["list"])
+    site["stable"] = site["image_name"] + ":" + STABLE_TAG
+    site.setdefault("lists", []).extend([site["list"], site["stable"]])
     assert info["Config"]["Image"] == site["list"] + "-amd64"
     assert site["list"].startswith(site["image_name"] + ":0.6.0rc1-")
     images = {arch: inspect(ref, "image") for arch, ref in arch_images(site).items()}
@@ -345,13 +350,17 @@ def test_manifest_list_holds_exactly_amd64_and_arm64(site):
     for entry in listed["manifests"]:
         image = inspect("%s-%s" % (site["list"], entry["platform"]["architecture"]), "image")
         assert site["image_name"] + "@" + entry["digest"] in image["RepoDigests"]
+    # The extra tag names the same list.
+    stable = json.loads(manifest("inspect", "--insecure", site["stable"]).stdout)
+    assert stable["manifests"] == listed["manifests"]
 
 
 def test_arm64_image_from_the_list_runs_healthy_under_emulation(site):
-    pulled = docker("pull", "--platform", "linux/arm64", site["list"], check=False, timeout=600)
+    # By the extra tag, as another (arm64) Docker host would name it.
+    pulled = docker("pull", "--platform", "linux/arm64", site["stable"], check=False, timeout=600)
     assert pulled.returncode == 0, pulled.stderr
     # The list's arm64 entry is the image the role built for arm64.
-    assert inspect(site["list"], "image")["Id"] == inspect(site["list"] + "-arm64", "image")["Id"]
+    assert inspect(site["stable"], "image")["Id"] == inspect(site["list"] + "-arm64", "image")["Id"]
     state = os.path.join(site["base"], "state-arm64")
     watch = os.path.join(site["base"], "watch-arm64")
     for path in (state, watch):
@@ -369,7 +378,7 @@ def test_arm64_image_from_the_list_runs_healthy_under_emulation(site):
             "--tmpfs", "/run/pywats:rw,noexec,nosuid,nodev,size=1m,mode=0700,uid=%d,gid=%d" % (UID, GID),
             "--tmpfs", "/tmp:rw,noexec,nosuid,nodev,size=16m,mode=1777",
             "--health-interval", "5s", "--health-timeout", "60s", "--health-retries", "60",
-            site["list"]]
+            site["stable"]]
     start = time.monotonic()
     docker(*args)
 
@@ -388,6 +397,20 @@ def test_arm64_image_from_the_list_runs_healthy_under_emulation(site):
     machine = docker("exec", NAME + "-arm64", "/opt/pywats/venv/bin/python", "-c",
                      "import platform, PySide6.QtCore; print(platform.machine())", timeout=300)
     assert machine.stdout.strip() == "aarch64"
+    # What the client is for, on aarch64: a report dropped into its watch folder
+    # (written, then renamed) reaches the stand-in.
+    sn = "SN-MA-ARM64-" + uuid.uuid4().hex[:8]
+    with open(os.path.join(REPO, "tests", "data", "report-wsjf.json"), encoding="utf-8") as fh:
+        report = json.load(fh)
+    report["sn"], report["id"] = sn, str(uuid.uuid4())
+    staged = os.path.join(watch, ".%s.part" % sn)
+    with open(staged, "w", encoding="utf-8") as fh:
+        json.dump(report, fh)
+    os.rename(staged, os.path.join(watch, sn + ".json"))
+    start = time.monotonic()
+    wait_until(lambda: [r for r in standin.reports(site["standin_url"]) if r.get("serialNumber") == sn],
+               ARM64_HEALTH_WAIT, "report %s from the arm64 container at the stand-in" % sn, 1)
+    print("report from the arm64 container at the stand-in after %.0f s" % (time.monotonic() - start))
     docker("rm", "-f", NAME + "-arm64")
 
 
