@@ -23,6 +23,7 @@ import uuid
 
 import pytest
 
+from tests.container.test_container import inspect, recap, wait_until
 from tests.integration.conftest import ANSIBLE_PLAYBOOK, REPO, docker
 from tests.standin import client as standin
 
@@ -41,21 +42,6 @@ PLAY = """- hosts: localhost
 """
 # Emulated Python is 10x+ slower: generous, but bounded, waits.
 ARM64_HEALTH_WAIT = 600
-
-
-def inspect(ref, kind="container"):
-    out = docker(kind, "inspect", ref, check=False)
-    return json.loads(out.stdout)[0] if out.returncode == 0 else None
-
-
-def wait_until(predicate, timeout, what, interval=1.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("timed out after %d s waiting for %s" % (timeout, what))
 
 
 def free_ports(count, first=18450, last=18490):
@@ -301,11 +287,6 @@ def play(site, extra=None):
     print("ansible-playbook took %.0f s" % (time.monotonic() - start))
     site["logs"].append(res.stdout + res.stderr)
     return res
-
-
-def recap(res):
-    line = [row for row in res.stdout.splitlines() if row.startswith("localhost") and "ok=" in row][-1]
-    return dict(part.split("=") for part in line.split(":", 1)[1].split())
 
 
 def arch_images(site):
