@@ -9,6 +9,7 @@ input rebuilds and replaces the container -> compose-only file.
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -105,7 +106,17 @@ def site(wheelhouse):  # pylint: disable=redefined-outer-name
     shutil.rmtree(base, ignore_errors=True)
 
 
-def play(site, extra=None, check=False):
+def ansible_env():
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".collections"), ANSIBLE_PIPELINING="true",
+               ANSIBLE_NOCOLOR="true", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
+               ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks", ANSIBLE_LOCALHOST_WARNING="false")
+    env.pop("ANSIBLE_LOG_PATH", None)
+    return env
+
+
+def play(site, extra=None, check=False, timeout=900):
+    """The role with the site's variables (and `extra`), from a 0600 vars file; prints the
+    recap and the ten slowest tasks, keeps the output in site["logs"]."""
     variables = dict(site["vars"], **(extra or {}))
     path = os.path.join(site["base"], "vars-%d.json" % len(site["logs"]))
     with open(path, "w", encoding="utf-8") as fh:
@@ -114,16 +125,15 @@ def play(site, extra=None, check=False):
     playbook = os.path.join(site["base"], "play.yml")
     with open(playbook, "w", encoding="utf-8") as fh:
         fh.write(PLAY)
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".collections"), ANSIBLE_PIPELINING="true",
-               ANSIBLE_NOCOLOR="true", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
-               ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks", ANSIBLE_LOCALHOST_WARNING="false")
-    env.pop("ANSIBLE_LOG_PATH", None)
     cmd = [ANSIBLE_PLAYBOOK, "-i", "localhost,", playbook, "-e", "@" + path] + (["--check"] if check else [])
     start = time.monotonic()
-    res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900, check=False)
+    res = subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(), timeout=timeout, check=False)
     lines = res.stdout.splitlines()
-    slowest = lines.index("TASKS RECAP " + "*" * 68) if ("TASKS RECAP " + "*" * 68) in lines else len(lines) - 12
-    print("\n".join([row for row in lines if row.startswith("localhost ")] + lines[slowest + 3:slowest + 13]))
+    marker = "TASKS RECAP " + "*" * 68
+    slowest = lines.index(marker) if marker in lines else len(lines) - 12
+    # The recap's ten slowest tasks, after its date and rule lines.
+    print("\n".join([row for row in lines if row.startswith("localhost ")]
+                    + [row for row in lines[slowest + 1:slowest + 15] if re.search(r" -+ [0-9.]+s$", row)][:10]))
     print("ansible-playbook%s took %.0f s" % (" --check" if check else "", time.monotonic() - start))
     site["logs"].append(res.stdout + res.stderr)
     return res

@@ -11,7 +11,6 @@ changes nothing.
 """
 import json
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -23,7 +22,7 @@ import uuid
 
 import pytest
 
-from tests.container.test_container import inspect, recap, wait_until
+from tests.container.test_container import ansible_env, inspect, play as _play, recap, wait_until
 from tests.integration.conftest import ANSIBLE_PLAYBOOK, REPO, docker
 from tests.standin import client as standin
 
@@ -35,11 +34,6 @@ ARM64_SOURCE = os.environ.get("PYWATS_ARM64_IMAGE", "pywats-test/debian:12-arm64
 # otherwise the fixture derives it from ARM64_SOURCE (apt under emulation).
 ARM64_BASE = os.environ.get("PYWATS_ARM64_AIRGAP_IMAGE", "pywats-test/debian:12-arm64-airgap")
 STABLE_TAG = "0.6.0rc1"
-PLAY = """- hosts: localhost
-  gather_facts: false
-  roles:
-    - role: virinco.pywats.pywats_client_container
-"""
 # Emulated Python is 10x+ slower: generous, but bounded, waits.
 ARM64_HEALTH_WAIT = 600
 
@@ -87,14 +81,6 @@ def has_both_arches(path):
         names = fh.read().lower()
     return all(any(("pyside6_essentials" in line and arch in line) for line in names.splitlines())
                for arch in ("x86_64", "aarch64"))
-
-
-def ansible_env():
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(REPO, ".collections"), ANSIBLE_PIPELINING="true",
-               ANSIBLE_NOCOLOR="true", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
-               ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks", ANSIBLE_LOCALHOST_WARNING="false")
-    env.pop("ANSIBLE_LOG_PATH", None)
-    return env
 
 
 def wheelhouse_with_aarch64(base):
@@ -267,26 +253,8 @@ def site():  # pylint: disable=too-many-locals,too-many-statements
 
 
 def play(site, extra=None):
-    variables = dict(site["vars"], **(extra or {}))
-    path = os.path.join(site["base"], "vars-%d.json" % len(site["logs"]))
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(variables, fh)
-    os.chmod(path, 0o600)
-    playbook = os.path.join(site["base"], "play.yml")
-    with open(playbook, "w", encoding="utf-8") as fh:
-        fh.write(PLAY)
-    start = time.monotonic()
-    res = subprocess.run([ANSIBLE_PLAYBOOK, "-i", "localhost,", playbook, "-e", "@" + path], capture_output=True,
-                         text=True, env=ansible_env(), timeout=2400, check=False)
-    lines = res.stdout.splitlines()
-    marker = "TASKS RECAP " + "*" * 68
-    slowest = lines.index(marker) if marker in lines else len(lines) - 12
-    # The recap's ten slowest tasks, after its date and rule lines.
-    print("\n".join([row for row in lines if row.startswith("localhost ")]
-                    + [row for row in lines[slowest + 1:slowest + 15] if re.search(r" -+ [0-9.]+s$", row)][:10]))
-    print("ansible-playbook took %.0f s" % (time.monotonic() - start))
-    site["logs"].append(res.stdout + res.stderr)
-    return res
+    # Two builds, one of them under emulation.
+    return _play(site, extra, timeout=2400)
 
 
 def arch_images(site):
