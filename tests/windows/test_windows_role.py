@@ -324,3 +324,16 @@ def test_windows_scenario_playbooks_parse():
         res = subprocess.run([ANSIBLE_PLAYBOOK, "--syntax-check", "-i", "pywats-win2022,", os.path.join(scenario, play)],
                              capture_output=True, text=True, env=env, timeout=120, check=False)
         assert res.returncode == 0, play + ":\n" + res.stdout + res.stderr
+
+
+def test_preshutdown_timeout_is_set_with_the_service_registration():
+    # win_service's pre_shutdown_timeout_ms makes the same ChangeServiceConfig2(SERVICE_CONFIG_PRESHUTDOWN_INFO)
+    # call the host module's "preshutdown" command made, with check mode and change reporting of its own.
+    with open(os.path.join(ROLE, "tasks", "windows", "configure.yml"), encoding="utf-8") as fh:
+        tasks = yaml.safe_load(fh)
+    register = next(t for t in tasks if t["name"] == "Register the service with its host, account and recovery actions")
+    timeout = register["ansible.windows.win_service"]["pre_shutdown_timeout_ms"]
+    assert "__pywats_client_win_preshutdown_ms" in timeout and "'native'" in timeout
+    for task in tasks:
+        assert "preshutdown" not in json.dumps(task.get("ansible.windows.win_command", {})), task["name"]
+
