@@ -436,3 +436,75 @@ def test_check_mode_asks_only_where_the_unit_changes(service_check):
     for host, (_state, changed) in SERVICE_CASES.items():
         asked = run.result(host, 'Read whether systemd knows the unit already')
         assert bool(asked.get('skipped')) is not changed, host
+
+
+# --- Windows stations in the fleet playbooks ------------------------------------------------
+
+def test_upgrade_skips_a_windows_station_with_a_message(ansible):
+    # upgrade's rollback is Linux's; a Windows station that failed in it aborted the whole fleet's upgrade
+    # (max_fail_percentage 0) on pywats_client_status.hotfixes, which its status never set.
+    # Batches of one, the Windows station first: the Linux station's batch must still run.
+    run = ansible(facts_then('virinco.pywats.upgrade'), ['win2022', 'debian-12'], args=['-e', 'pywats_upgrade_serial=1'])
+    said = run.result('win2022', 'Say why this Windows station is skipped and what upgrades it')
+    assert said['msg'].startswith('win2022 is a Windows station: virinco.pywats.upgrade upgrades Linux stations only')
+    assert 'virinco.pywats.deploy -e pywats_deploy_hosts=win2022 -e pywats_client_version=<release>' in said['msg']
+    # Skipped before any task that talks to it, and not counted as failed.
+    assert run.first_unreachable('win2022') is None
+    assert not [name for name, result in run.hosts['win2022'] if result.get('failed')]
+    # The Linux station goes on to its upgrade.
+    assert run.first_unreachable('debian-12') == 'Read the client release in the venv', run.stderr[-3000:]
+
+
+def windows_status_keys():
+    with open(os.path.join(TASKS, 'windows', 'status.yml')) as handle:
+        tasks = yaml.safe_load(handle)
+    record = next(t for t in tasks if t.get('name') == "Record the station's status")
+    return list(record['ansible.builtin.set_fact']['pywats_client_status'])
+
+
+def status_columns():
+    with open(os.path.join(REPO, 'playbooks', 'status.yml')) as handle:
+        plays = yaml.safe_load(handle)
+    return plays[1]['vars']['__columns']
+
+
+def test_windows_status_has_every_column_of_the_fleet_table():
+    assert sorted(set(status_columns()) - set(windows_status_keys())) == []
+
+
+def test_status_shows_a_station_whose_record_lacks_columns(ansible, tmp_path):
+    # A record without some of the table's columns (as the Windows status was, without hotfixes) is a
+    # row with empty cells: the table dropped it and the CSV export failed.
+    record = dict((key, 'w-' + key) for key in windows_status_keys() if key not in ('hotfixes', 'restarts'))
+    record['host'] = 'win2022'
+    csv, json_out = str(tmp_path / 'fleet.csv'), str(tmp_path / 'fleet.json')
+    # The fleet table's play runs only when some station answered the first play: rhel-9.4 reads its
+    # status from this controller (read-only, nothing of the client there; health on the discard port).
+    local = {'ansible_connection': 'local', 'pywats_client_health_port': 9,
+             'pywats_client_venv_dir': str(tmp_path / 'no-venv'), 'pywats_client_watch_folders': []}
+    run = ansible(facts_then('virinco.pywats.status'), ['rhel-9.4', 'win2022', 'debian-12'],
+                  args=['-e', 'pywats_status_csv=' + csv, '-e', 'pywats_status_json=' + json_out],
+                  host_vars={'win2022': {'pywats_client_status': record}, 'rhel-9.4': local})
+    columns = status_columns()
+    shown = [result for name, result in run.hosts.get('localhost', []) if name.startswith('Show the fleet')]
+    assert len(shown) == 1 and not shown[0].get('failed'), (shown, run.stderr[-3000:])
+    expected = ' | '.join(record.get(column, '') for column in columns)
+    assert shown[0]['msg'][0].startswith('rhel-9.4 | ')
+    assert shown[0]['msg'][1:] == [expected, 'debian-12 | unreachable']
+    with open(csv) as handle:
+        lines = handle.read().splitlines()
+    assert lines[0] == ','.join(columns) and len(lines) == 3
+    assert lines[2] == ','.join('"%s"' % record.get(column, '') for column in columns)
+    with open(json_out) as handle:
+        assert json.load(handle)['stations'][1] == record
+
+
+def test_windows_uninstall_asks_for_defender_before_taking_out_its_exclusions(ansible):
+    # configure adds the exclusions only where preflight found Defender; uninstall took them out
+    # unconditionally and failed on stations without it. A station that cannot say skips them.
+    hosts = {'win2022': {'dry_entry': 'uninstall', 'pywats_client_windows_defender_exclusions': True}}
+    run = ansible(facts_then(DRY), sorted(hosts), host_vars=hosts)
+    assert run.rc == 0, run.stderr[-4000:]
+    assert run.result('win2022', "Look for Microsoft Defender's antimalware service").get('unreachable')
+    assert run.result('win2022', 'Take out the Defender exclusions').get('skipped')
+    assert 'Make the client\'s Defender exclusions absent' not in run.names('win2022')
