@@ -346,6 +346,16 @@ function Get-ExistingParent {
     $current
 }
 
+# A python.exe installed for one user only: in a user's profile, under AppData, or from the Microsoft
+# Store. The service account cannot read it. The same pattern as PER_USER_PYTHON in
+# plugins/module_utils/win_python.py (a unit test keeps them equal).
+$PerUserPython = '^[A-Za-z]:[\\/]+Users[\\/]+(?!Public[\\/])[^\\/]+[\\/]|[\\/](AppData|WindowsApps)[\\/]'
+
+function Test-PerUserPython {
+    param([string]$Path)
+    $Path -match $PerUserPython
+}
+
 function ConvertFrom-PyLauncherList {
     <# Interpreter paths from the output of "py -0p" (old "-3.11-64  C:\...\python.exe *" and new "-V:3.12 *  C:\..." forms). #>
     param([string]$Text)
@@ -942,9 +952,17 @@ function Test-Python {
     if ($Python) {
         $candidates.Add($Python)
     }
-    else {
+    $perUser = New-Object -TypeName System.Collections.Generic.List[string]
+    if (-not $Python) {
         foreach ($found in @(Get-RegisteredPython) + @(Get-LauncherPython -TimeoutSeconds $TimeoutSeconds)) {
-            if ($found -and -not ($candidates -contains $found)) {
+            if (-not $found -or $candidates -contains $found -or $perUser -contains $found) {
+                continue
+            }
+            # py -0p also lists the connecting administrator's own interpreters.
+            if (Test-PerUserPython -Path $found) {
+                $perUser.Add($found)
+            }
+            else {
                 $candidates.Add($found)
             }
         }
@@ -952,14 +970,14 @@ function Test-Python {
     $probes = @($candidates | Select-Object -First 8 | ForEach-Object { Get-PythonProbe -Path $_ -TimeoutSeconds $TimeoutSeconds })
     $usable = @($probes | Where-Object { $_.version -and $_.bits -eq 64 -and (ConvertTo-LooseVersion -Text $_.version) -ge $minimum } |
             Sort-Object -Property { ConvertTo-LooseVersion -Text $_.version } -Descending)
-    $seen = @($probes | ForEach-Object {
-            if ($_.problem) {
-                $_.problem
-            }
-            else {
-                "$($_.path) is Python $($_.version) $($_.bits)-bit"
-            }
-        }) -join ', '
+    $seen = @(@($probes | ForEach-Object {
+                if ($_.problem) {
+                    $_.problem
+                }
+                else {
+                    "$($_.path) is Python $($_.version) $($_.bits)-bit"
+                }
+            }) + @($perUser | ForEach-Object { "$_ is installed for one user only, which the service account cannot read" })) -join ', '
     if ($usable.Count -gt 0) {
         $best = $usable[0]
         $Facts.python_path = $best.path

@@ -44,8 +44,11 @@ options:
       - C(python.exe) the client's venv will be built from.
       - When omitted, the module looks at every all-users install registered under
         C(HKLM\SOFTWARE\Python\PythonCore\<version>\InstallPath) and every interpreter C(py -0p) lists, and picks the
-        newest 64-bit one that is O(python_min) or newer. Per-user installs are not looked at, as the service account
-        cannot use them.
+        newest 64-bit one that is O(python_min) or newer. Interpreters installed for one user only are skipped and named
+        in the detail, since the service account cannot read them. Those are interpreters in a user's profile (C(py -0p)
+        lists the connecting administrator's own, under C(C:\Users\<name>\AppData)), under any C(AppData) folder, or
+        from the Microsoft Store (C(WindowsApps)). The rule is C(PER_USER_PYTHON) of the collection's C(win_python) module
+        utility, which the role also applies to O(python) before this module runs.
     type: path
   python_min:
     description: Oldest Python version the client supports.
