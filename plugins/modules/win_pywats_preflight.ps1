@@ -204,11 +204,12 @@ namespace Virinco.Pywats.Preflight
 # --- result plumbing -------------------------------------------------------------------------
 
 function New-CheckResult {
-    param([bool]$Ok, [string]$Detail, [string]$Remedy = '')
+    <# Severity: only where a check's failure is milder than its own severity in $CheckSeverity. #>
+    param([bool]$Ok, [string]$Detail, [string]$Remedy = '', [string]$Severity = '')
     if ($Ok) {
         $Remedy = ''
     }
-    @{ ok = $Ok; detail = $Detail; remedy = $Remedy }
+    @{ ok = $Ok; detail = $Detail; remedy = $Remedy; severity = $Severity }
 }
 
 function Get-RedactedUrl {
@@ -275,7 +276,7 @@ function Invoke-PreflightCheck {
     $Runner.checks.Add([ordered]@{
             name = $Name
             ok = [bool]$outcome.ok
-            severity = $CheckSeverity[$Name]
+            severity = $(if ($outcome.severity) { [string]$outcome.severity } else { $CheckSeverity[$Name] })
             detail = [string]$outcome.detail
             remedy = [string]$outcome.remedy
         })
@@ -1009,12 +1010,23 @@ function Test-DiskSpace {
         $item.error = $space.error
         $Facts.free_mb[$item.path] = $space.free
     }
-    $verdict = Measure-DiskNeed -Needs $Needs
-    if ($verdict.ok) {
-        return New-CheckResult -Ok $true -Detail ($verdict.lines -join ', ')
+    # A share is read with the WinRM logon, which Windows does not pass on to a file server (the
+    # double hop): what fails there says little about what the service, as its gMSA, will see.
+    $onShare = @($Needs | Where-Object { [string]$_.path -match '^\\\\' })
+    $local = Measure-DiskNeed -Needs @($Needs | Where-Object { [string]$_.path -notmatch '^\\\\' })
+    $share = Measure-DiskNeed -Needs $onShare
+    if (-not $local.ok) {
+        return New-CheckResult -Ok $false -Detail ((@($local.short) + @($share.short)) -join ', ') -Remedy (
+            'Free space on those volumes (Disk Cleanup, old installers, logs), or move the directories to a volume with room')
     }
-    New-CheckResult -Ok $false -Detail ($verdict.short -join ', ') -Remedy (
-        'Free space on those volumes (Disk Cleanup, old installers, logs), or move the directories to a volume with room')
+    if (-not $share.ok) {
+        return New-CheckResult -Ok $false -Severity 'warning' -Detail (
+            ((@($local.lines) + @($share.short)) -join ', ') + ' (a share is read here with the WinRM logon, which Windows does not' +
+            ' pass on to a file server, the double hop; the service reaches it as its gMSA, so this is a warning, not an error)') -Remedy (
+            'Check the free space on the file server that holds the share, or connect with CredSSP or Kerberos delegation so' +
+            ' that preflight can read it; add disk_space to pywats_client_preflight_skip to silence the warning')
+    }
+    New-CheckResult -Ok $true -Detail ((@($local.lines) + @($share.lines)) -join ', ')
 }
 
 function Test-ServerDns {
@@ -1483,7 +1495,9 @@ function Invoke-Preflight {
         defender_realtime_protection = $null
     }
     $runner = New-PreflightRunner -Skip @($Params.skip)
-    $paths = @(@{ what = 'install_dir'; path = $Params.install_dir }, @{ what = 'data_dir'; path = $Params.data_dir })
+    # What the client writes while it runs. install_dir (the venv, the host) is written by the role
+    # only, and the role refuses to run while the filter protects the session: it needs no exclusion.
+    $paths = @(@{ what = 'data_dir'; path = $Params.data_dir })
     $paths += @($Params.watch_folders | ForEach-Object { @{ what = 'watch folder'; path = $_ } })
     $needs = @(
         @{ what = 'install_dir'; path = $Params.install_dir; need = $Params.min_free_mb_install }

@@ -148,9 +148,12 @@ options:
               uwf, pending_reboot, execution_policy, defender]
 notes:
   - "The checks, in order, with their severity: C(administrator) (error: an elevated administrator token),
-    C(python) (error), C(disk_space) (error), C(server_dns), C(server_tcp), C(server_tls), C(server_api) (errors),
-    C(clock_skew) (warning), C(health_port) (error), C(uwf) (error: the Unified Write Filter would discard what the
-    client writes), C(pending_reboot) (warning), C(execution_policy) (warning: C(Restricted) or C(AllSigned) for the
+    C(python) (error), C(disk_space) (error; a warning when only folders on a share are short of space or
+    cannot be read, as the WinRM logon does not reach a file server, the double hop), C(server_dns),
+    C(server_tcp), C(server_tls), C(server_api) (errors), C(clock_skew) (warning), C(health_port) (error),
+    C(uwf) (error: the Unified Write Filter, on now or after the next restart, would discard what the client
+    writes to O(data_dir) or a watch folder on a protected volume that is not excluded; O(install_dir) needs no
+    exclusion, as only the role writes there), C(pending_reboot) (warning), C(execution_policy) (warning: C(Restricted) or C(AllSigned) for the
     machine), C(defender) (information only: it always passes and sets RV(facts.defender_present))."
   - Server checks run in order; after one fails, the ones that depend on it are skipped.
     C(server_tls) runs only for C(https://) URLs, and C(clock_skew) only when the server answered.

@@ -337,3 +337,27 @@ def test_preshutdown_timeout_is_set_with_the_service_registration():
     for task in tasks:
         assert "preshutdown" not in json.dumps(task.get("ansible.windows.win_command", {})), task["name"]
 
+
+
+@pytest.mark.parametrize("state, refused", [
+    ({"present": True, "current_enabled": True, "servicing": False}, True),    # protected now
+    ({"present": True, "current_enabled": False, "servicing": True}, True),    # servicing: its script restarts the device
+    ({"present": True, "current_enabled": False, "servicing": False}, False),  # off now (on or not after a restart)
+    ({}, False),                                                                # no UWF
+])
+def test_uwf_refusal_after_preflight(state, refused):
+    # The refusal runs after the preflight module, which nothing here can reach: its conditions are evaluated
+    # with Ansible's templar on what the role's UWF read task would register, through the role's real vars.
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar, trust_as_template
+    with open(os.path.join(ROLE, "tasks", "windows", "preflight.yml"), encoding="utf-8") as fh:
+        tasks = yaml.safe_load(fh)
+    task = next(t for t in tasks if t["name"] == "Refuse to install while the Unified Write Filter is on or servicing")
+    with open(os.path.join(ROLE, "vars", "Windows.yml"), encoding="utf-8") as fh:
+        role_vars = yaml.safe_load(fh)
+    variables = {"__pywats_client_win_uwf_state": {"result": state},
+                 "__pywats_client_win_uwf_blocks": trust_as_template(role_vars["__pywats_client_win_uwf_blocks"])}
+    variables.update((k, trust_as_template(v)) for k, v in task.get("vars", {}).items())
+    templar = Templar(loader=DataLoader(), variables=variables)
+    passed = all(templar.template(trust_as_template("{{ %s }}" % c)) for c in task["ansible.builtin.assert"]["that"])
+    assert passed is not refused
