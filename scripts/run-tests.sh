@@ -2,7 +2,8 @@
 # Run the test stages in order and print how long each took.
 #   scripts/run-tests.sh              every stage
 #   scripts/run-tests.sh lint unit    only these
-# Stages: lint, sanity, unit, dispatch, windows, hotfixes, wheelhouse, integration, fleet (four
+# Stages: lint, sanity, unit, dispatch, windows, wine (a Windows station under Wine: the role's
+# Windows rendering applied and the real client run as a service in pywin32's host), hotfixes, wheelhouse, integration, fleet (four
 # stations run deploy, upgrade, status and uninstall as AWX jobs through ansible-runner),
 # container (the role pywats_client_container on this machine's Docker engine), arm64 (Debian 12
 # arm64 under qemu-user emulation: its image, the Molecule scenario arm64, and the container role's
@@ -16,7 +17,7 @@ cd "$(dirname "$0")/.." || exit 2
 # (its own image, ports and names) run beside the stages that drive station containers, which
 # mostly wait on apt, pip and health checks. The controller lane's output follows once both
 # lanes are done. PYWATS_TEST_LANES=1 runs every stage one after the other.
-controller_lane=(lint sanity unit dispatch windows hotfixes container arm64)
+controller_lane=(lint sanity unit dispatch windows wine hotfixes container arm64)
 hosts_lane=(integration fleet molecule benchmark)
 if [ $# -eq 0 ] && [ "${PYWATS_TEST_LANES:-2}" != 1 ]; then
   mkdir -p .cache/test-logs
@@ -64,11 +65,14 @@ run_pytest() { python -m pytest "$@"; }
 
 # shellcheck disable=SC2329  # run through stage()
 # Debian 12 has Python 3.11, Debian 13 Python 3.13; Debian 12 arm64 has glibc 2.36, which
-# bounds PySide6 to 6.8.0.2 on aarch64 (the arm64 stage installs from these wheels).
+# bounds PySide6 to 6.8.0.2 on aarch64 (the arm64 stage installs from these wheels). The
+# Windows target is the Wine station's (stage wine): CPython 3.13, PySide6 6.8.0.2, the last
+# release whose Qt6Core.dll loads under Wine (later ones need Windows' own ICU, icuuc.dll).
 wheelhouse() {
   ansible-playbook playbooks/wheelhouse.yml -e pywats_client_wheelhouse_dir="$PYWATS_WHEELHOUSE" \
     -e '{"pywats_client_wheelhouse_targets": [{"python": "3.11"}, {"python": "3.13"},
-         {"python": "3.11", "arch": "aarch64", "glibc": "2.36"}]}'
+         {"python": "3.11", "arch": "aarch64", "glibc": "2.36"},
+         {"python": "3.13", "platform": "windows", "pyside6": "6.8.0.2"}]}'
 }
 
 # shellcheck disable=SC2329  # run through stage()
@@ -89,6 +93,11 @@ container() {
 # target gets them added (pip download skips what is there).
 arm64_wheels() {
   compgen -G "$PYWATS_WHEELHOUSE/*_aarch64.whl" >/dev/null || wheelhouse
+}
+
+# shellcheck disable=SC2329  # run through stage()
+wine_wheels() {
+  compgen -G "$PYWATS_WHEELHOUSE/*win_amd64.whl" >/dev/null || wheelhouse
 }
 
 # shellcheck disable=SC2329  # run through stage()
@@ -118,6 +127,11 @@ for s in "${stages[@]}"; do
     dispatch) stage dispatch run_pytest -q tests/dispatch ;;
     # The role for Windows stations, as far as it runs without one (molecule/windows needs a real host).
     windows) stage windows run_pytest -q tests/windows ;;
+    # The Windows station under Wine: its image, then the lane (win_amd64 wheels from the
+    # run's wheelhouse, made here when this stage runs alone).
+    wine)
+      stage "wine image" scripts/build-images.sh 13-wine && stage "wine wheels" wine_wheels &&
+        stage wine run_pytest -q -rA tests/wine ;;
     hotfixes) stage hotfixes run_pytest -q tests/hotfixes ;;
     wheelhouse) stage wheelhouse wheelhouse ;;
     integration) stage integration run_pytest -q tests/integration ;;
@@ -132,7 +146,7 @@ for s in "${stages[@]}"; do
     molecule)
       for sc in $scenarios; do stage "molecule $sc" molecule test -s "$sc"; done ;;
     benchmark) stage benchmark benchmarks/run.sh --quick ;;
-    *) echo "unknown stage '$s' (allowed: lint sanity unit dispatch windows hotfixes wheelhouse integration fleet container arm64 molecule benchmark)" >&2; exit 2 ;;
+    *) echo "unknown stage '$s' (allowed: lint sanity unit dispatch windows wine hotfixes wheelhouse integration fleet container arm64 molecule benchmark)" >&2; exit 2 ;;
   esac
 done
 

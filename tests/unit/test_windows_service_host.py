@@ -44,6 +44,7 @@ class Fakes:
         self.source = []
         self.preshutdown = 180000
         self.config2_calls = []
+        self.startup_env = {}   # service name -> the service key's Environment lines
 
 
 @pytest.fixture
@@ -114,6 +115,8 @@ def host(monkeypatch, tmp_path):
     spec.loader.exec_module(module)
     module.fakes = fakes
     module.svc = win32service
+    # winreg exists only on Windows; the Wine lane (tests/wine) reads the real value.
+    module.PyWATSService.startup_environment = staticmethod(lambda name: fakes.startup_env.get(name, []))
     monkeypatch.setattr(os, "environ", dict(os.environ))
     yield module
     for name in ("stdout", "stderr"):
@@ -318,3 +321,30 @@ def test_preshutdown_timeout_is_set_only_when_it_differs(host, current, wanted, 
     result = host.configure_preshutdown("pyWATS_Service", wanted, check=check)
     assert result == {"changed": changed, "before": current, "after": wanted}
     assert host.fakes.config2_calls == calls
+
+
+def test_startup_environment_the_scm_did_not_set_is_applied_and_reported(host, tmp_path):
+    seen = {}
+    host.fakes.startup_env["pyWATS_Service"] = ["PYTHONUTF8=1", "PYTHONDONTWRITEBYTECODE=1"]
+    os.environ["PYTHONUTF8"] = "1"  # as the Windows SCM sets it from the service key
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+
+    def factory(instance_id):
+        seen.update(dont_write=os.environ.get("PYTHONDONTWRITEBYTECODE"))
+        return FakeClient("crash")
+    host.PyWATSService.client_factory = staticmethod(factory)
+    with pytest.raises(host.ServiceCrashed):
+        host.PyWATSService(["pyWATS_Service"]).SvcRun()
+    assert seen == {"dont_write": "1"}
+    warnings = [text for kind, event_id, text in host.fakes.events if event_id == host.EVENT_STARTUP_ENVIRONMENT]
+    assert len(warnings) == 1
+    assert "did not set PYTHONDONTWRITEBYTECODE before Python started" in warnings[0]
+
+
+def test_startup_environment_set_by_the_scm_is_not_reported(host):
+    host.fakes.startup_env["pyWATS_Service"] = ["PYTHONUTF8=1"]
+    os.environ["PYTHONUTF8"] = "1"
+    host.PyWATSService.client_factory = staticmethod(lambda instance_id: FakeClient("crash"))
+    with pytest.raises(host.ServiceCrashed):
+        host.PyWATSService(["pyWATS_Service"]).SvcRun()
+    assert host.EVENT_STARTUP_ENVIRONMENT not in event_ids(host)

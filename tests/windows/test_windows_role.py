@@ -42,10 +42,12 @@ def sha256(path):
         return hashlib.sha256(fh.read()).hexdigest()
 
 
-@pytest.fixture(scope="module")
-def run(tmp_path_factory):
-    """One ansible-playbook run for every case; the results by case id."""
-    tmp = tmp_path_factory.mktemp("windows-role")
+def render_cases(cases, tmp, base_vars=None):
+    """Run play.yml for these cases (one host each) in the directory tmp.
+
+    Returns {"res", "results" (by case id: where the role stopped and what it
+    rendered), "fill", "tokens"}. tests/wine applies what it renders under Wine.
+    """
     # Stand-ins for the binaries the role copies from the controller: only
     # their checksums matter before the first task that talks to the station.
     nssm = tmp / "nssm.exe"
@@ -64,9 +66,9 @@ def run(tmp_path_factory):
     out = tmp / "out"
     out.mkdir()
     hosts = {}
-    for case in CASES:
-        host_vars = dict(copy.deepcopy(BASE_VARS), pywats_client_windows_nssm_src=str(nssm),
-                         pywats_client_windows_nssm_sha256=sha256(nssm))
+    for case in cases:
+        host_vars = dict(copy.deepcopy(BASE_VARS if base_vars is None else base_vars),
+                         pywats_client_windows_nssm_src=str(nssm), pywats_client_windows_nssm_sha256=sha256(nssm))
         host_vars.update(fill(case["vars"]))
         host_vars.update(ansible_connection="local", ansible_python_interpreter=sys.executable,
                          windows_case_out=str(out), windows_role_dir=ROLE, windows_facts=FACTS)
@@ -82,10 +84,16 @@ def run(tmp_path_factory):
     res = subprocess.run([ANSIBLE_PLAYBOOK, "-i", str(inventory), os.path.join(HERE, "play.yml")],
                          capture_output=True, text=True, env=env, timeout=600, check=False)
     results = {}
-    for case in CASES:
+    for case in cases:
         path = out / ("%s.json" % case["id"])
         results[case["id"]] = json.loads(path.read_text()) if path.exists() else None
     return {"res": res, "results": results, "fill": fill, "tokens": tokens}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """One ansible-playbook run for every case; the results by case id."""
+    return render_cases(CASES, tmp_path_factory.mktemp("windows-role"))
 
 
 def test_play_ran_every_case(run):
@@ -131,8 +139,11 @@ def params(r):
 def test_native_host_registration(run):
     r = rendered(run, "accepted-gmsa-proxy-installer-url")
     assert r["service_host"] == "native"
-    # pythonservice.exe beside the venv's pyvenv.cfg, quoted for the space in the path.
-    assert r["service_binary"] == '"D:\\pyWATS\\venv\\pythonservice.exe"'
+    # pythonservice.exe in the venv's Scripts, beside its python.exe (in the venv root,
+    # site.py would make the venv's parent sys.prefix: tests/wine shows it cannot start
+    # there), quoted for the space a path may hold.
+    assert r["service_binary"] == '"D:\\pyWATS\\venv\\Scripts\\pythonservice.exe"'
+    assert r["host_runtime_dir"] == "D:\\pyWATS\\venv\\Scripts"
     assert r["python_class"] == "C:\\Program Files\\pyWATS\\host\\pywats_service_host.PyWATSService"
     assert r["host_module"] == "C:\\Program Files\\pyWATS\\host\\pywats_service_host.py"
     assert params(r) == {
@@ -247,6 +258,19 @@ def test_service_environment(run):
     assert not [line for line in default_env if line.startswith(("HTTP_PROXY=", "HTTPS_PROXY="))]
     proxied = rendered(run, "accepted-gmsa-proxy-installer-url")["service_env_lines"]
     assert "HTTPS_PROXY=http://proxyuser:Pr0xy-Secret-4e@proxy.example.com:3128" in proxied
+
+
+def test_interpreter_settings_reach_the_process_before_python_starts(run):
+    # The native host: PYTHON* in the service key's Environment value, which the
+    # service control manager sets before it creates the process; the rest, read at
+    # run time and possibly secret, in the private Parameters key.
+    native = rendered(run, "accepted-defaults")
+    assert native["startup_env_lines"] == ["PYTHONDONTWRITEBYTECODE=1", "PYTHONUNBUFFERED=1", "PYTHONUTF8=1"]
+    assert not [line for line in native["service_env_lines"] if line.startswith("PYTHON")]
+    # NSSM sets AppEnvironmentExtra before it starts python.exe: all of it goes there.
+    nssm = rendered(run, "accepted-nssm-fallback")
+    assert nssm["startup_env_lines"] == []
+    assert "PYTHONUTF8=1" in nssm["service_env_lines"]
 
 
 def test_config_file_from_role_options(run):

@@ -10,12 +10,29 @@ a stop reaches its loop only through call_soon_threadsafe: upstream's own
 Windows service calls signal.signal from a worker thread, which raises.
 
 Options come from HKLM\\SYSTEM\\CurrentControlSet\\Services\\<name>\\Parameters,
-written by the role: InstanceId, AppDirectory, Environment (K=V lines; not on
-a command line, a proxy URL may carry a password), LogFile, LogRotateBytes,
-LogBackups, StopTimeoutSec, PreshutdownTimeoutMs.
+written by the role: InstanceId, AppDirectory, Environment (K=V lines read at
+run time by the client: health port, home, proxy, CA; not on a command line,
+a proxy URL may carry a password), LogFile, LogRotateBytes, LogBackups,
+StopTimeoutSec, PreshutdownTimeoutMs.
 
-Run as a script (by the role, as administrator) it sets the service's
-pre-shutdown timeout: pywats_service_host.py preshutdown NAME MS [--check].
+The interpreter's own settings (PYTHONUTF8, PYTHONUNBUFFERED, ...) act only
+when they are in the environment before Python starts: the role writes them to
+the service key's own Environment value, which the Windows service control
+manager hands to the process it creates. The host checks that they arrived,
+and applies and reports those that did not (Wine's service manager ignores
+that value).
+
+pythonservice.exe must sit in the venv's Scripts directory, beside the venv's
+python.exe: site.py takes the parent of the executable's directory as the venv
+(sys.prefix) when pyvenv.cfg is there, so a copy in the venv root makes the
+venv's parent the prefix and the venv's site-packages, pywin32 included, never
+reach sys.path (docs/windows.md).
+
+Run as a script with the venv's python.exe:
+  pywats_service_host.py runtime            the files that go beside
+                                            pythonservice.exe, as JSON
+  pywats_service_host.py preshutdown NAME MS [--check]
+                                            set the pre-shutdown timeout
 """
 import asyncio
 import json
@@ -32,11 +49,38 @@ import win32serviceutil
 
 EVENT_SOURCE = "pyWATS"
 EVENT_STARTED, EVENT_STOPPED, EVENT_CRASHED, EVENT_SLOW_STOP = 1100, 1101, 1102, 1103
+EVENT_STARTUP_ENVIRONMENT = 1104
+SERVICES_KEY = "SYSTEM\\CurrentControlSet\\Services\\"
 log = logging.getLogger("pywats_service_host")
 
 
 class ServiceCrashed(Exception):
     """Raised from SvcRun so that pythonservice.exe reports SERVICE_STOPPED with an error."""
+
+
+def _read_startup_environment(service_name):
+    """The service key's Environment value (REG_MULTI_SZ of K=V), [] when there is none."""
+    import winreg
+    try:
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, SERVICES_KEY + service_name) as key:
+            value, _kind = winreg.QueryValueEx(key, "Environment")
+    except OSError:
+        return []
+    return list(value or [])
+
+
+def host_runtime_files():
+    """pythonservice.exe and the DLLs it loads before Python runs, for the venv's Scripts directory.
+
+    Asked of the venv's interpreter: where pip put pywin32's pythonservice.exe and
+    pywintypes, and which python3XX.dll and runtime DLLs the base install has.
+    """
+    import pywintypes
+    version = "%d%d" % sys.version_info[:2]
+    base = [os.path.join(sys.base_prefix, name)
+            for name in ("python%s.dll" % version, "python3.dll", "vcruntime140.dll", "vcruntime140_1.dll")]
+    return ([os.path.join(os.path.dirname(win32service.__file__), "pythonservice.exe"), pywintypes.__file__]
+            + [path for path in base if os.path.isfile(path)])
 
 
 def _client_factory(instance_id):
@@ -64,6 +108,7 @@ class PyWATSService(win32serviceutil.ServiceFramework):
     _svc_name_ = "pyWATS_Service"
     _svc_display_name_ = "pyWATS Client Service"
     client_factory = staticmethod(_client_factory)
+    startup_environment = staticmethod(_read_startup_environment)
 
     def __init__(self, args):
         win32serviceutil.ServiceFramework.__init__(self, args)
@@ -97,6 +142,7 @@ class PyWATSService(win32serviceutil.ServiceFramework):
 
     def _request_stop(self, reason, wait_hint_ms):
         self.ReportServiceStatus(win32service.SERVICE_STOP_PENDING, waitHint=wait_hint_ms)
+        log.info("%s stopping (%s)", self._svc_name_, reason)
         with self._lock:
             if self._stop_reason is None:
                 self._stop_reason = reason
@@ -160,6 +206,14 @@ class PyWATSService(win32serviceutil.ServiceFramework):
                                   ("%s did not stop within %d s; cancelled" % (self._svc_name_, timeout), ""))
 
     def _setup(self):
+        late = []
+        for line in self.startup_environment(self._svc_name_):
+            key, sep, value = line.partition("=")
+            if sep and os.environ.get(key) != value:
+                late.append(key)
+                os.environ[key] = value
+        if os.environ.get("PYTHONDONTWRITEBYTECODE"):
+            sys.dont_write_bytecode = True
         for line in self.option("Environment", []):
             key, sep, value = line.partition("=")
             if sep:
@@ -167,6 +221,8 @@ class PyWATSService(win32serviceutil.ServiceFramework):
         os.chdir(self.option("AppDirectory", os.getcwd()))
         log_file = self.option("LogFile", "")
         if log_file:
+            # The role creates it; one deleted by hand must not stop the service for good.
+            os.makedirs(os.path.dirname(log_file), exist_ok=True)
             # Appends, never truncates: a crash's traceback survives the restart.
             handler = logging.handlers.RotatingFileHandler(
                 log_file, maxBytes=int(self.option("LogRotateBytes", 10485760)),
@@ -175,6 +231,12 @@ class PyWATSService(win32serviceutil.ServiceFramework):
             logging.getLogger().addHandler(handler)
             logging.getLogger().setLevel(logging.INFO)
             sys.stdout, sys.stderr = _LogWriter(logging.INFO), _LogWriter(logging.ERROR)
+        if late:
+            text = ("%s: the service control manager did not set %s before Python started; "
+                    "set now, they reach the client but not the interpreter's start-up"
+                    % (self._svc_name_, ", ".join(sorted(late))))
+            log.warning("%s", text)
+            servicemanager.LogMsg(servicemanager.EVENTLOG_WARNING_TYPE, EVENT_STARTUP_ENVIRONMENT, (text, ""))
 
 
 def configure_preshutdown(name, timeout_ms, check=False):
@@ -195,7 +257,9 @@ def configure_preshutdown(name, timeout_ms, check=False):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) in (4, 5) and sys.argv[1] == "preshutdown" and sys.argv[4:] in ([], ["--check"]):
+    if sys.argv[1:] == ["runtime"]:
+        print(json.dumps(host_runtime_files()))
+    elif len(sys.argv) in (4, 5) and sys.argv[1] == "preshutdown" and sys.argv[4:] in ([], ["--check"]):
         print(json.dumps(configure_preshutdown(sys.argv[2], int(sys.argv[3]), check=sys.argv[4:] == ["--check"])))
     else:
-        sys.exit("usage: pywats_service_host.py preshutdown SERVICE_NAME TIMEOUT_MS [--check]")
+        sys.exit("usage: pywats_service_host.py runtime | preshutdown SERVICE_NAME TIMEOUT_MS [--check]")
