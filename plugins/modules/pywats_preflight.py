@@ -63,6 +63,58 @@ options:
     type: list
     elements: path
     default: []
+  folders:
+    description:
+      - Folders the role hands to the service account (each watch folder and its done, error and pending folders),
+        each with the option it comes from. Need not exist yet.
+      - The C(folders) check resolves each on the target, following every symbolic link (a part of the path that
+        does not exist yet is taken as written, below where its existing part resolves), and applies the rules of
+        the role's option checks to where it resolves. It fails for a folder that resolves to a system directory,
+        into a tree of the operating system or one the service's sandbox hides, or into, onto or around one of
+        O(reserved_dirs), naming the option, the path given and where it resolves.
+      - The check runs whenever folders are given and cannot be skipped. RV(facts.folders) says where each resolves.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      option:
+        description: The option the folder comes from, as the messages name it, such as C(pywats_client_watch_folders[0].path).
+        type: str
+        required: true
+      path:
+        description: The folder, as given.
+        type: str
+        required: true
+  reserved_dirs:
+    description:
+      - Directories of the client that no folder of O(folders) may resolve into, onto or around, whether as written or
+        as they resolve on the target.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: The directory.
+        type: str
+        required: true
+      what:
+        description: How the message names it, with C(%s) for its path, such as C(the client's state directory %s).
+        type: str
+        required: true
+  folder_owner:
+    description: The account the role makes each folder owned by, as the message for a system directory names it.
+    type: str
+    default: pywats
+  folder_mode:
+    description: The mode the role gives each folder, as the message for a system directory names it.
+    type: str
+    default: '0770'
+  sandboxed:
+    description:
+      - Whether the service runs in a unit that hides C(/home), C(/root), C(/tmp) and C(/var/tmp) (C(ProtectHome),
+        C(PrivateTmp)), so that no folder may resolve into them.
+    type: bool
+    default: true
   min_free_mb_state:
     description: Free space, in MiB, needed on the filesystem of O(state_dir).
     type: int
@@ -187,6 +239,7 @@ options:
     choices: [architecture, python, privileges, init_system, disk_space, server_dns, server_tcp, server_tls, server_api,
               clock_skew, health_port, inotify, glibc, selinux, package_index]
 notes:
+  - The C(folders) check runs first, and only when O(folders) are given.
   - Server checks run in order; after one fails, the ones that depend on it are skipped.
     C(server_tls) runs only for C(https://) URLs, and C(clock_skew) only when the server answered.
   - The client does not follow redirects, so neither does C(server_api).
@@ -200,6 +253,11 @@ EXAMPLES = r'''
     api_token: "{{ pywats_client_api_token }}"
     watch_folders:
       - /srv/wats/drop
+    folders:
+      - {option: "pywats_client_watch_folders[0].path", path: /srv/wats/drop}
+      - {option: "pywats_client_watch_folders[0].done_folder", path: /srv/wats/drop/Done}
+    reserved_dirs:
+      - {path: /var/lib/pywats, what: "the client's state directory %s"}
     health_port: 8080
   become: true
 
@@ -305,6 +363,14 @@ facts:
       description: Local clock minus the server's C(Date) header.
       type: int
       sample: -2
+    folders:
+      description:
+        - Each folder of O(folders), with where it resolves on the target (every symbolic link followed), in the
+          order given. Empty when no folders were given.
+        - The role creates and hands over the resolved folders, never following a link itself.
+      type: list
+      elements: dict
+      sample: [{option: "pywats_client_watch_folders[0].path", path: /srv/in, resolved: /data/in}]
 '''
 
 import base64
@@ -325,6 +391,8 @@ from ansible.module_utils.six.moves.urllib import request as urllib_request
 from ansible.module_utils.six.moves.urllib.error import HTTPError
 from ansible.module_utils.six.moves.urllib.parse import unquote, urlsplit
 
+from ansible_collections.virinco.pywats.plugins.module_utils import pywats_rules as rules
+
 CHECKS = (
     ('architecture', 'error'), ('python', 'error'), ('privileges', 'error'), ('init_system', 'error'), ('disk_space', 'error'),
     ('server_dns', 'error'), ('server_tcp', 'error'), ('server_tls', 'error'), ('server_api', 'error'),
@@ -334,9 +402,10 @@ CHECKS = (
 CHECK_NAMES = [name for name, severity in CHECKS]
 SEVERITY = dict(CHECKS)
 SERVER_CHECKS = ('server_dns', 'server_tcp', 'server_tls', 'server_api', 'clock_skew')
+# Not among CHECKS: it cannot be skipped, and runs only when folders are given.
+FOLDER_CHECK = 'folders'
+SEVERITY[FOLDER_CHECK] = 'error'
 PY_PROBE = 'import sys; print(".".join(str(v) for v in sys.version_info[:3]))'
-# A URL's user information: all up to its last @, so that a password holding '@' or '/' stays hidden.
-URL_USERINFO = re.compile(r'(?s)^((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?.*@')
 # Any URL's user information inside a longer text, such as an exception's message.
 TEXT_USERINFO = re.compile(r'([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#]*@')
 MIB = 1024 * 1024
@@ -344,8 +413,7 @@ MIB = 1024 * 1024
 
 def redact_url(url):
     """The URL as messages may show it: its user information (user:password@) masked."""
-    text = to_text(url)
-    return URL_USERINFO.sub(r'\1***@', text, count=1) if '@' in text else text
+    return rules.mask_userinfo(to_text(url))
 
 
 def redact_text(text):
@@ -474,6 +542,47 @@ def check_disk_space(needs, facts, exists=os.path.exists, statvfs=os.statvfs, de
     if short:
         return False, ', '.join(short), 'Free space on those filesystems, or mount larger ones there'
     return True, ', '.join(lines), ''
+
+
+def station_spellings(paths, realpath):
+    """The paths, then where each resolves on this host where that differs (a /home that links to /var/home)."""
+    out = list(paths)
+    for path in paths:
+        real = realpath(path)
+        if real not in out:
+            out.append(real)
+    return tuple(out)
+
+
+def check_folders(folders, reserved, owner, mode, sandboxed, facts, realpath=os.path.realpath):
+    """Each folder judged by the option checks' rules, as written and where it resolves on this host.
+
+    realpath follows every symbolic link, dangling ones included, and keeps the part of the path that
+    does not exist yet as written below where its existing part resolves.
+    """
+    reserved = [dict(entry, resolved=realpath(entry['path'])) for entry in reserved]
+    lists = dict(system_trees=station_spellings(rules.SYSTEM_TREES, realpath),
+                 hidden_trees=station_spellings(rules.HIDDEN_TREES, realpath),
+                 system_dirs=station_spellings(rules.SYSTEM_DIRS, realpath))
+    problems, links = [], []
+    for folder in folders:
+        option, path = folder['option'], folder['path']
+        # As written first: what the option checks refuse, this check refuses too.
+        problem = rules.posix_folder_problem(option, path, reserved, owner, mode, sandboxed)
+        resolved = realpath(path) if path.startswith('/') else None
+        facts['folders'].append({'option': option, 'path': path, 'resolved': resolved})
+        if problem is None:
+            problem = rules.posix_folder_problem(option, path, reserved, owner, mode, sandboxed, resolved=resolved, **lists)
+        if problem:
+            problems.append(problem)
+        elif resolved != rules.posix_normpath(path):
+            links.append('%s resolves to %s' % (path, resolved))
+    if problems:
+        return False, ' '.join(problems), (
+            'Point each of these options at a directory of its own, or change the symbolic link on the station so'
+            ' that it leads to one')
+    count = '1 folder, a directory' if len(folders) == 1 else '%d folders, each a directory' % len(folders)
+    return True, '%s of its own%s' % (count, ''.join('; ' + link for link in links)), ''
 
 
 def no_proxy_match(host, entries):
@@ -849,6 +958,7 @@ class Host(object):
 
     geteuid = staticmethod(os.geteuid)
     exists = staticmethod(os.path.exists)
+    realpath = staticmethod(os.path.realpath)
     isdir = staticmethod(os.path.isdir)
     access = staticmethod(os.access)
     listdir = staticmethod(os.listdir)
@@ -958,8 +1068,11 @@ def run_server_checks(p, host, runner, facts):
 
 def run_checks(p, host):
     facts = {'architecture': None, 'python_version': None, 'glibc_version': None, 'selinux_mode': None, 'inotify': {}, 'free_mb': {},
-             'server_version': None, 'clock_skew_seconds': None}
+             'server_version': None, 'clock_skew_seconds': None, 'folders': []}
     runner = Runner(p['skip'], p['remedy_notes'])
+    if p['folders']:
+        runner.run(FOLDER_CHECK, check_folders, p['folders'], p['reserved_dirs'], p['folder_owner'], p['folder_mode'],
+                   p['sandboxed'], facts, host.realpath)
     facts['architecture'] = host.architecture()
     runner.run('architecture', check_architecture, facts['architecture'], p['architectures'])
     runner.run('python', check_python, p['python'], p['python_min'], facts, host.run, host.exists, host.access,
@@ -1030,6 +1143,17 @@ def argument_spec():
         state_dir=dict(type='path', default='/var/lib/pywats'),
         venv_dir=dict(type='path', default='/opt/pywats/venv'),
         watch_folders=dict(type='list', elements='path', default=[]),
+        folders=dict(type='list', elements='dict', default=[], options=dict(
+            option=dict(type='str', required=True),
+            path=dict(type='str', required=True),
+        )),
+        reserved_dirs=dict(type='list', elements='dict', default=[], options=dict(
+            path=dict(type='str', required=True),
+            what=dict(type='str', required=True),
+        )),
+        folder_owner=dict(type='str', default='pywats'),
+        folder_mode=dict(type='str', default='0770'),
+        sandboxed=dict(type='bool', default=True),
         min_free_mb_state=dict(type='int', default=200),
         min_free_mb_venv=dict(type='int', default=600),
         min_free_mb_watch=dict(type='int', default=100),
