@@ -15,7 +15,7 @@ author:
   - virinco.pywats contributors (@virinco)
 description:
   - The service's venv is made from a base interpreter whose DLLs and standard library the service
-    account must read. An interpreter in a user's profile (C(C:\\Users\\<name>\\...), any C(AppData)
+    account must read. An interpreter in a user's profile (C(C:\Users\<name>\...), any C(AppData)
     folder) or from the Microsoft Store (C(WindowsApps)) is installed for one user only, and the
     service account cannot read it.
   - Returns the message the role refuses such a path with (it names O(source), the path and the
