@@ -311,18 +311,6 @@ def start_and_wait(host, client):
     return service
 
 
-@pytest.mark.parametrize("current, wanted, check, changed, calls", [
-    (180000, 90000, False, True, [("svc:pyWATS_Service", 7, 90000)]),
-    (90000, 90000, False, False, []),
-    (180000, 90000, True, True, []),
-])
-def test_preshutdown_timeout_is_set_only_when_it_differs(host, current, wanted, check, changed, calls):
-    host.fakes.preshutdown = current
-    result = host.configure_preshutdown("pyWATS_Service", wanted, check=check)
-    assert result == {"changed": changed, "before": current, "after": wanted}
-    assert host.fakes.config2_calls == calls
-
-
 def test_startup_environment_the_scm_did_not_set_is_applied_and_reported(host, tmp_path):
     seen = {}
     host.fakes.startup_env["pyWATS_Service"] = ["PYTHONUTF8=1", "PYTHONDONTWRITEBYTECODE=1"]

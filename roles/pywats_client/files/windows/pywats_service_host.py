@@ -29,10 +29,8 @@ venv's parent the prefix and the venv's site-packages, pywin32 included, never
 reach sys.path (docs/windows.md).
 
 Run as a script with the venv's python.exe:
-  pywats_service_host.py runtime            the files that go beside
-                                            pythonservice.exe, as JSON
-  pywats_service_host.py preshutdown NAME MS [--check]
-                                            set the pre-shutdown timeout
+  pywats_service_host.py runtime    the files that go beside pythonservice.exe, as JSON
+(win_service sets the pre-shutdown timeout: pre_shutdown_timeout_ms).
 """
 import asyncio
 import json
@@ -239,27 +237,8 @@ class PyWATSService(win32serviceutil.ServiceFramework):
             servicemanager.LogMsg(servicemanager.EVENTLOG_WARNING_TYPE, EVENT_STARTUP_ENVIRONMENT, (text, ""))
 
 
-def configure_preshutdown(name, timeout_ms, check=False):
-    """Set the pre-shutdown timeout through the service control manager; report a change only if made."""
-    scm = win32service.OpenSCManager(None, None, win32service.SC_MANAGER_CONNECT)
-    try:
-        svc = win32service.OpenService(scm, name, win32service.SERVICE_QUERY_CONFIG | win32service.SERVICE_CHANGE_CONFIG)
-        try:
-            before = win32service.QueryServiceConfig2(svc, win32service.SERVICE_CONFIG_PRESHUTDOWN_INFO)
-            changed = int(before) != int(timeout_ms)
-            if changed and not check:
-                win32service.ChangeServiceConfig2(svc, win32service.SERVICE_CONFIG_PRESHUTDOWN_INFO, int(timeout_ms))
-        finally:
-            win32service.CloseServiceHandle(svc)
-    finally:
-        win32service.CloseServiceHandle(scm)
-    return {"changed": changed, "before": int(before), "after": int(timeout_ms)}
-
-
 if __name__ == "__main__":
     if sys.argv[1:] == ["runtime"]:
         print(json.dumps(host_runtime_files()))
-    elif len(sys.argv) in (4, 5) and sys.argv[1] == "preshutdown" and sys.argv[4:] in ([], ["--check"]):
-        print(json.dumps(configure_preshutdown(sys.argv[2], int(sys.argv[3]), check=sys.argv[4:] == ["--check"])))
     else:
-        sys.exit("usage: pywats_service_host.py runtime | preshutdown SERVICE_NAME TIMEOUT_MS [--check]")
+        sys.exit("usage: pywats_service_host.py runtime")
