@@ -400,11 +400,10 @@ CHECKS = (
     ('selinux', 'warning'), ('package_index', 'error'),
 )
 CHECK_NAMES = [name for name, severity in CHECKS]
-SEVERITY = dict(CHECKS)
 SERVER_CHECKS = ('server_dns', 'server_tcp', 'server_tls', 'server_api', 'clock_skew')
 # Not among CHECKS: it cannot be skipped, and runs only when folders are given.
 FOLDER_CHECK = 'folders'
-SEVERITY[FOLDER_CHECK] = 'error'
+SEVERITY = dict(CHECKS + ((FOLDER_CHECK, 'error'),))
 PY_PROBE = 'import sys; print(".".join(str(v) for v in sys.version_info[:3]))'
 # Any URL's user information inside a longer text, such as an exception's message.
 TEXT_USERINFO = re.compile(r'([A-Za-z][A-Za-z0-9+.-]*://)[^\s/?#]*@')

@@ -362,7 +362,6 @@ def test_preshutdown_timeout_is_set_with_the_service_registration():
         assert "preshutdown" not in json.dumps(task.get("ansible.windows.win_command", {})), task["name"]
 
 
-
 @pytest.mark.parametrize("state, refused", [
     ({"present": True, "current_enabled": True, "servicing": False}, True),    # protected now
     ({"present": True, "current_enabled": False, "servicing": True}, True),    # servicing: its script restarts the device

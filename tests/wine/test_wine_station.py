@@ -123,9 +123,8 @@ def standin(tmp_path_factory, rendered):
                              "--port", str(rendered["standin_port"]), "--token-file", str(token_file),
                              "--state-dir", str(tmp / "state"), "--ready-file", str(ready)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if ready.exists() and ready.read_text().strip():
-            break
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not (ready.exists() and ready.read_text().strip()):
         time.sleep(0.1)
     yield ready.read_text().strip()
     proc.terminate()
