@@ -67,21 +67,26 @@ def to_json(value):
     return json.dumps(value)
 
 
-def posix_normpath(path):
-    """A POSIX path resolved as the kernel would without links: '.', '..' and repeated slashes.
-
-    /srv/.. is /, and /srv/pywats/../../etc is /etc. Always absolute: a relative path is
-    read from /.
-    """
+def _collapse(segments):
+    """Path segments with '', '.' and '..' resolved; '..' never climbs above the top."""
     parts = []
-    for seg in path.split('/'):
+    for seg in segments:
         if seg in ('', '.'):
             continue
         if seg != '..':
             parts.append(seg)
         elif parts:
             parts.pop()
-    return '/' + '/'.join(parts)
+    return parts
+
+
+def posix_normpath(path):
+    """A POSIX path resolved as the kernel would without links: '.', '..' and repeated slashes.
+
+    /srv/.. is /, and /srv/pywats/../../etc is /etc. Always absolute: a relative path is
+    read from /.
+    """
+    return '/' + '/'.join(_collapse(path.split('/')))
 
 
 def posix_is_within(path, top):
@@ -193,15 +198,7 @@ def win_normpath(path):
     unc = path.startswith('\\\\')
     segs = path.lstrip('\\').split('\\')
     head = ('\\\\' + '\\'.join(segs[:2])) if unc else segs[0]
-    parts = []
-    for seg in (segs[2:] if unc else segs[1:]):
-        if seg in ('', '.'):
-            continue
-        if seg != '..':
-            parts.append(seg)
-        elif parts:
-            parts.pop()
-    return head + '\\' + '\\'.join(parts)
+    return head + '\\' + '\\'.join(_collapse(segs[2:] if unc else segs[1:]))
 
 
 def win_is_within(low, top):
