@@ -67,6 +67,21 @@ def to_json(value):
     return json.dumps(value)
 
 
+def systemd_quote(value, command=False):
+    """One word for a systemd unit file, as systemd.syntax(7) and systemd.service(5) read it.
+
+    Double-quoted so that spaces stay inside the word (unquoted, ReadWritePaths= splits a
+    path at its space and ignores the pieces); backslash and double quote escaped with a
+    backslash; '%' doubled, since specifiers are expanded in paths and command lines;
+    with command=True (ExecStart=) '$' doubled too, since systemd expands variables there.
+    Non-ASCII text is written as it is (unit files are UTF-8).
+    """
+    text = str(value).replace('\\', '\\\\').replace('"', '\\"').replace('%', '%%')
+    if command:
+        text = text.replace('$', '$$')
+    return '"%s"' % text
+
+
 def _collapse(segments):
     """Path segments with '', '.' and '..' resolved; '..' never climbs above the top."""
     parts = []

@@ -521,9 +521,16 @@ def nearest_existing(path, exists):
     return path
 
 
+# Which pywats_client_preflight_min_free_mb_* option sets each need.
+THRESHOLD_OPTIONS = {'state_dir': 'state', 'venv_dir': 'venv', 'watch folder': 'watch'}
+
+
 def check_disk_space(needs, facts, exists=os.path.exists, statvfs=os.statvfs, device=lambda p: os.stat(p).st_dev):
-    """needs: (what, path, MiB) triples. Paths on one filesystem add up, as they fill it together."""
-    groups, order = {}, []
+    """needs: (what, path, MiB) triples. Paths on one filesystem add up, as they fill it together.
+
+    A refusal names the threshold options behind the filesystems that are short.
+    """
+    groups, order, thresholds = {}, [], {}
     for what, path, need in needs:
         anchor = nearest_existing(path, exists)
         stat = statvfs(anchor)
@@ -531,15 +538,25 @@ def check_disk_space(needs, facts, exists=os.path.exists, statvfs=os.statvfs, de
         facts['free_mb'][path] = free
         key = device(anchor)
         if key not in groups:
-            groups[key] = {'anchor': anchor, 'free': free, 'need': 0, 'paths': []}
+            groups[key] = {'anchor': anchor, 'free': free, 'need': 0, 'paths': [], 'options': []}
             order.append(key)
         groups[key]['need'] += need
         groups[key]['paths'].append('%s %s' % (what, path))
+        option = THRESHOLD_OPTIONS.get(what, 'watch')
+        thresholds[option] = need
+        if option not in groups[key]['options']:
+            groups[key]['options'].append(option)
     lines = ['%d MB free on the filesystem of %s, %d MB needed for %s' % (
         groups[k]['free'], groups[k]['anchor'], groups[k]['need'], ', '.join(groups[k]['paths'])) for k in order]
     short = [line for k, line in zip(order, lines) if groups[k]['free'] < groups[k]['need']]
     if short:
-        return False, ', '.join(short), 'Free space on those filesystems, or mount larger ones there'
+        options = []
+        for k in order:
+            if groups[k]['free'] < groups[k]['need']:
+                options += [o for o in groups[k]['options'] if o not in options]
+        return False, ', '.join(short), (
+            'Free space on those filesystems, mount larger ones there, or lower the threshold in %s'
+            % ', '.join('pywats_client_preflight_min_free_mb_%s (%d MB)' % (o, thresholds[o]) for o in options))
     return True, ', '.join(lines), ''
 
 

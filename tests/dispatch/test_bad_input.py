@@ -106,11 +106,13 @@ def test_valid_options_pass_every_check(run):
 
 
 def test_shared_station_name_is_warned_about_once_naming_both_hosts(run):
-    output = run['output']
-    warning = ("WARNING: pywats_client_station_name 'line4-ict' is set"
+    # An Ansible warning ([WARNING], which AWX lists among the job's warnings), which
+    # Ansible may wrap across lines.
+    output = ' '.join(run['output'].split())
+    warning = ("[WARNING]: pywats_client_station_name 'line4-ict' is set"
                ' for more than one host of this play: '
-               'dup-station-a, dup-station-b. The server tells stations apart by this name, so their reports mix; '
-               'give each station a name of its own.')
+               'dup-station-a, dup-station-b. A registered client is known to WATS by this name, so the two '
+               'would look like one station; give each station a name of its own.')
     assert output.count(warning) == 1, output[-6000:]
     # Names held by one host only are not reported.
     assert "pywats_client_station_name 'line5-ict'" not in output

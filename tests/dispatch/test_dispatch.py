@@ -177,10 +177,11 @@ def test_vars_file_python_and_packages(resolved, station):
 def test_rendered_unit(resolved, station):
     unit = resolved[station][1]['unit']
     systemd = recorded(EXPECTED[station][0])['ansible_systemd']['version']
-    assert 'ExecStart=/opt/pywats/venv/bin/pywats-client service --instance-id default\n' in unit
+    # Quoted as one word each (systemd.syntax(7)): a space would otherwise split a path.
+    assert 'ExecStart="/opt/pywats/venv/bin/pywats-client" service --instance-id default\n' in unit
     assert 'Environment=PYWATS_HEALTH_PORT=8080\n' in unit
     for path in ('/var/lib/pywats', WATCH, WATCH + '/Done', WATCH + '/Error', WATCH + '/Pending'):
-        assert 'ReadWritePaths=-%s\n' % path in unit
+        assert 'ReadWritePaths="-%s"\n' % path in unit
     assert ('RestartMaxDelaySec=300\n' in unit) is (systemd >= BACKOFF_SYSTEMD)
     assert 'dGVzdC10b2tlbg' not in unit
 

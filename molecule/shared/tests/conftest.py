@@ -29,6 +29,7 @@ def station(host):
         "standin_url": "http://127.0.0.1:%d" % int(v["wats_standin_port"]),
         "token": v["wats_standin_token"],
         "watch": v["pywats_client_watch_folders"][0]["path"],
+        "watch_folders": [wf["path"] for wf in v["pywats_client_watch_folders"]],
         "user": v.get("pywats_client_user", "pywats"),
         # Emulated stations (molecule/arm64) run everything several times slower.
         "wait_factor": float(v.get("molecule_wait_factor", 1)),

@@ -374,7 +374,7 @@ def tui_server(conf, ui):
     token = ui.secret("API token of this station (input hidden):")
     if token is None:
         return
-    station = ui.ask("Station name as reported to WATS:", os.uname().nodename)
+    station = ui.ask("Station name (written to the client's config):", os.uname().nodename)
     if station is None:
         return
     ui.run("--infobox", "Checking %s ..." % url, "8", "72")

@@ -293,3 +293,16 @@ def test_win_own_dir(value, ok):
 ])
 def test_win_python(value, ok):
     assert (rules.win_python_path_problem('p', value) is None) == ok
+
+
+@pytest.mark.parametrize("value, command, expected", [
+    ("-/srv/pywats/inbox/line 4", False, '"-/srv/pywats/inbox/line 4"'),
+    ("/srv/pywats/Prüfstand", False, '"/srv/pywats/Prüfstand"'),
+    ("/srv/a\\b", False, '"/srv/a\\\\b"'),
+    ('/srv/say "hi"', False, '"/srv/say \\"hi\\""'),
+    ("/srv/100%", False, '"/srv/100%%"'),
+    ("/opt/$HOME/bin/pywats-client", True, '"/opt/$$HOME/bin/pywats-client"'),
+    ("/opt/$HOME", False, '"/opt/$HOME"'),
+])
+def test_systemd_quote(value, command, expected):
+    assert rules.systemd_quote(value, command=command) == expected

@@ -452,7 +452,9 @@ def test_disk_space_adds_up_paths_on_one_filesystem():
     assert detail == ('700 MB free on the filesystem of /var, 800 MB needed for state_dir /var/lib/pywats, '
                       'venv_dir /opt/pywats/venv')
     assert facts['free_mb'] == {'/var/lib/pywats': 700, '/opt/pywats/venv': 700, '/srv/drop': 5000}
-    assert remedy
+    # The thresholds behind the short filesystem, by option name; not the watch folder's.
+    assert remedy == ('Free space on those filesystems, mount larger ones there, or lower the threshold in '
+                      'pywats_client_preflight_min_free_mb_state (200 MB), pywats_client_preflight_min_free_mb_venv (600 MB)')
 
 
 # --- server: dns, tcp, tls, api, clock --------------------------------------------------------
