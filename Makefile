@@ -33,13 +33,15 @@ docker:
 	scripts/ensure-docker.sh
 
 images: docker
-	scripts/build-images.sh 12 13 11
+	scripts/build-images.sh 12 12-airgap 13 11
 
 # Installs and registers qemu-user-static (binfmt_misc, F flag) when missing.
 images-arm64: docker
 	scripts/build-images.sh 12-arm64 13-arm64
 
-demo: setup
+# The demo's stations are Debian 12: it builds only that image.
+demo: venv collection docker
+	scripts/build-images.sh 12
 	scripts/local-fleet.sh up
 
 demo-down:

@@ -3,7 +3,8 @@
 # with debootstrap, trusting this machine's extra CA certificates, and import them
 # into Docker. An image that already exists is reused unless FORCE=1.
 #
-# Usage: scripts/build-images.sh [11] [12] [13] [12-arm64] [13-arm64] [13-wine]   (default: 12 13 11)
+# Usage: scripts/build-images.sh [11] [12] [12-airgap] [13] [12-arm64] [13-arm64] [13-wine]
+#        (default: 12 12-airgap 13 11)
 #
 # <release>-arm64 builds a Debian arm64 image. On an amd64 machine its packages are
 # configured under qemu-user-static, registered through binfmt_misc with the F flag
@@ -42,7 +43,7 @@ cleanup() {
 trap cleanup EXIT
 
 releases=("$@")
-[ ${#releases[@]} -gt 0 ] || releases=(12 13 11)
+[ ${#releases[@]} -gt 0 ] || releases=(12 12-airgap 13 11)
 
 # This machine's extra CA certificates into a tree; false when there are none.
 copy_extra_ca() {
@@ -132,11 +133,11 @@ PY
 build_one() {
   local rel=$1 base=${1%-arm64} arch=amd64 suite
   suite=${SUITE[$base]:-}
-  [ -n "$suite" ] || { log "unknown Debian release '$rel' (allowed: ${!SUITE[*]}, each also as <release>-arm64)"; return 2; }
+  [ -n "$suite" ] || { log "unknown Debian release '$rel' (allowed: ${!SUITE[*]}, each also as <release>-arm64, and 12-airgap, 13-wine)"; return 2; }
   case "$rel" in
     "$base") ;;
     "$base-arm64") arch=arm64 ;;
-    *) log "unknown Debian release '$rel' (allowed: ${!SUITE[*]}, each also as <release>-arm64)"; return 2 ;;
+    *) log "unknown Debian release '$rel' (allowed: ${!SUITE[*]}, each also as <release>-arm64, and 12-airgap, 13-wine)"; return 2 ;;
   esac
   local tag="$REPO:$rel"
   if [ "${FORCE:-0}" != 1 ] && docker image inspect "$tag" >/dev/null 2>&1; then
@@ -198,6 +199,7 @@ build_airgap() {
   if [ "${FORCE:-0}" != 1 ] && docker image inspect "$tag" >/dev/null 2>&1; then
     log "$tag exists, reused"; return 0
   fi
+  docker image inspect "$base" >/dev/null 2>&1 || build_one 12
   local start=$SECONDS
   docker rm -f "$name" >/dev/null 2>&1 || true
   docker run --name "$name" --network host "$base" sh -c \
@@ -274,8 +276,8 @@ SH
 
 for rel in "${releases[@]}"; do
   case "$rel" in
+    12-airgap) build_airgap ;;
     13-wine) build_wine ;;
     *) build_one "$rel" ;;
   esac
 done
-case " ${releases[*]} " in *" 12 "*) build_airgap ;; esac

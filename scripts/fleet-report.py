@@ -2,7 +2,7 @@
 """Print the local fleet's health and the reports the WATS stand-in received,
 or drop a sample report into a station's watch folder.
 
-  fleet-report.py --standin URL --inventory FILE [--wait-reports N]
+  fleet-report.py --standin URL --inventory FILE [--wait-reports N | --wait-serials SN,SN,...]
   fleet-report.py --drop-report STATION [--watch-folder PATH]
 """
 import argparse
@@ -58,6 +58,9 @@ def main():
     ap.add_argument("--standin")
     ap.add_argument("--inventory")
     ap.add_argument("--wait-reports", type=int, default=0)
+    ap.add_argument("--wait-serials", default="",
+                    help="comma-separated serial numbers of the reports dropped in this run: wait for "
+                         "exactly these, list only these, fail naming any that did not arrive")
     ap.add_argument("--timeout", type=float, default=90)
     ap.add_argument("--drop-report")
     ap.add_argument("--watch-folder", default="/srv/pywats/inbox/wsjf")
@@ -70,22 +73,39 @@ def main():
     with open(args.inventory, encoding="utf-8") as fh:
         hosts = yaml.safe_load(fh)["pywats_stations"]["hosts"]
 
-    got = standin.reports(args.standin)
+    serials = [sn for sn in args.wait_serials.split(",") if sn]
+
+    def received():
+        reports = standin.reports(args.standin)
+        return [r for r in reports if r.get("serialNumber") in serials] if serials else reports
+
+    def missing(got):
+        seen = {r.get("serialNumber") for r in got}
+        return [sn for sn in serials if sn not in seen]
+
+    got = received()
     deadline = time.monotonic() + args.timeout
-    while len(got) < args.wait_reports and time.monotonic() < deadline:
+    while (missing(got) if serials else len(got) < args.wait_reports) and time.monotonic() < deadline:
         time.sleep(1)
-        got = standin.reports(args.standin)
+        got = received()
 
     print("\n%-20s %-10s %-12s %s" % ("station", "service", "GET /health", "health port"))
     for name, hv in hosts.items():
         port = int(hv["pywats_client_health_port"])
         print("%-20s %-10s %-12s %d" % (name, service_state(name), health(port), port))
 
-    print("\nReports received by the WATS stand-in at %s: %d" % (args.standin, len(got)))
+    if serials:
+        print("\nReports of this run received by the WATS stand-in at %s: %d of %d"
+              % (args.standin, len(got), len(serials)))
+    else:
+        print("\nReports received by the WATS stand-in at %s: %d" % (args.standin, len(got)))
     print("%-22s %-34s %-14s %s" % ("received", "serial number", "part number", "server id"))
     for r in got:
         print("%-22s %-34s %-14s %s" % (r.get("received", "")[:19], r.get("serialNumber"),
                                         r.get("partNumber"), r.get("id")))
+    if serials and missing(got):
+        print("\nnot received within %d s: %s" % (args.timeout, ", ".join(missing(got))), file=sys.stderr)
+        return 1
     if len(got) < args.wait_reports:
         print("\nexpected %d reports, got %d" % (args.wait_reports, len(got)), file=sys.stderr)
         return 1

@@ -47,11 +47,13 @@ case "${1:-up}" in
       docker exec "$s" systemctl is-system-running --wait >/dev/null || true
     done
     ansible-playbook -i inventories/local virinco.pywats.deploy
+    # The stand-in keeps reports across runs: wait for, and list, this run's by serial number.
+    serials=()
     for s in "${STATIONS[@]}"; do
-      python3 scripts/fleet-report.py --drop-report "$s" >/dev/null
+      serials+=("$(python3 scripts/fleet-report.py --drop-report "$s")")
     done
     python3 scripts/fleet-report.py --standin "http://127.0.0.1:$PORT" \
-      --inventory inventories/local/hosts.yml --wait-reports ${#STATIONS[@]}
+      --inventory inventories/local/hosts.yml --wait-serials "$(IFS=,; echo "${serials[*]}")"
     ;;
   status) status ;;
   down)
