@@ -57,6 +57,28 @@ def mask_userinfo(url):
     return URL_USERINFO.sub(r'\1***@', text, count=1)
 
 
+def split_userinfo(url):
+    """{'url': the URL without its user information, 'userinfo': 'user:password' or ''}.
+
+    As mask_userinfo reads it: everything up to the last @ of the authority part, so that a
+    password holding '@' or '/' stays whole.
+    """
+    text = url if isinstance(url, str) else str(url)
+    match = URL_USERINFO.match(text)
+    if not match:
+        return {'url': text, 'userinfo': ''}
+    prefix = match.group(1) or ''
+    return {'url': prefix + text[match.end():], 'userinfo': text[len(prefix):match.end() - 1]}
+
+
+def join_userinfo(url, userinfo):
+    """The URL with userinfo put back in front of its host (split_userinfo's inverse)."""
+    if not userinfo:
+        return url
+    prefix = re.match(r'^((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?', url).group(1) or ''
+    return prefix + userinfo + '@' + url[len(prefix):]
+
+
 def has_userinfo(url):
     """Whether the URL carries user information (user:password@host)."""
     return bool(URL_USERINFO.match(url))

@@ -155,7 +155,13 @@ options:
       - When empty, C(HTTPS_PROXY), C(HTTP_PROXY) and C(ALL_PROXY) from the environment apply, as for the client.
       - With a proxy, C(server_dns) and C(server_tcp) check the way to the proxy, and C(server_tls) tunnels
         through it with C(CONNECT).
-      - It may carry credentials (C(http://user:password@host:port)), so its value is masked in results.
+      - Without credentials: give them in O(proxy_userinfo), which results never show. A URL shown in a
+        result has its user information masked as C(***@), the rest readable.
+    type: str
+  proxy_userinfo:
+    description:
+      - The proxy's credentials, C(user:password), as they stand before C(@) in a proxy URL; sent as
+        C(Proxy-Authorization).
     type: str
   no_proxy:
     description:
@@ -218,8 +224,13 @@ options:
       - Package index (PEP 503 simple API) that pip will install from, such as V(https://pypi.org/simple).
       - When set, the C(package_index) check asks it for O(index_package) through the proxy that applies.
         Leave it unset for installs that need no index (a wheelhouse or an OS package).
-      - Credentials in the URL (C(https://user:token@host/simple), as pip takes them) are sent as HTTP basic
-        authentication and never shown in a result (the value is masked, the invocation included).
+      - Without credentials: give them in O(index_userinfo). A URL shown in a result has its user information
+        masked as C(***@), the rest readable.
+    type: str
+  index_userinfo:
+    description:
+      - The index's credentials, C(user:token), as they stand before C(@) in the URL pip takes; sent as HTTP
+        basic authentication, never shown in a result.
     type: str
   index_package:
     description: Package the C(package_index) check asks the index for.
@@ -1177,8 +1188,9 @@ def argument_spec():
         api_token=dict(type='str', no_log=True),
         ca_bundle=dict(type='str'),
         validate_certs=dict(type='bool', default=True),
-        # URLs that may carry credentials: kept out of the invocation shown in results.
-        proxy=dict(type='str', no_log=True),
+        # Credentials apart from their URLs: a URL with no_log would be masked whole in every result.
+        proxy=dict(type='str'),
+        proxy_userinfo=dict(type='str', no_log=True),
         no_proxy=dict(type='list', elements='str', default=[]),
         timeout=dict(type='int', default=10),
         max_clock_skew=dict(type='int', default=300),
@@ -1190,15 +1202,27 @@ def argument_spec():
         glibc_min=dict(type='str', default='2.34'),
         architectures=dict(type='list', elements='str', default=['x86_64', 'aarch64']),
         selinux_manage=dict(type='bool', default=False),
-        index_url=dict(type='str', no_log=True),
+        index_url=dict(type='str'),
+        index_userinfo=dict(type='str', no_log=True),
         index_package=dict(type='str', default='pywats-api'),
         remedy_notes=dict(type='dict', default={}),
         skip=dict(type='list', elements='str', default=[], choices=CHECK_NAMES),
     )
 
 
+def join_credentials(module):
+    """Put the credentials given apart back into their URLs, for the checks that use them."""
+    for url, userinfo in (('proxy', 'proxy_userinfo'), ('index_url', 'index_userinfo')):
+        if module.params[url] and rules.has_userinfo(module.params[url]):
+            module.warn('%s carries credentials, which the invocation of this task shows; give them in %s'
+                        % (url, userinfo))
+        elif module.params[url] and module.params[userinfo]:
+            module.params[url] = rules.join_userinfo(module.params[url], module.params[userinfo])
+
+
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    join_credentials(module)
     validate(module)
     checks, summary, facts = run_checks(module.params, Host(module))
     if summary['errors']:

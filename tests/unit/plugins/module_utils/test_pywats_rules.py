@@ -306,3 +306,15 @@ def test_win_python(value, ok):
 ])
 def test_systemd_quote(value, command, expected):
     assert rules.systemd_quote(value, command=command) == expected
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://pypi.org/simple", {"url": "https://pypi.org/simple", "userinfo": ""}),
+    ("https://ci:t0ken@pypi.example.com/simple", {"url": "https://pypi.example.com/simple", "userinfo": "ci:t0ken"}),
+    ("http://ops:p@ss/w@proxy:3128", {"url": "http://proxy:3128", "userinfo": "ops:p@ss/w"}),
+    ("ops:s3cret@proxy:3128", {"url": "proxy:3128", "userinfo": "ops:s3cret"}),
+])
+def test_split_and_join_userinfo(url, expected):
+    assert rules.split_userinfo(url) == expected
+    assert rules.join_userinfo(expected["url"], expected["userinfo"]) == url
+    assert rules.mask_userinfo(url) == rules.join_userinfo(expected["url"], "***" if expected["userinfo"] else "")

@@ -923,15 +923,31 @@ def test_api_token_is_no_log():
     assert pf.argument_spec()['api_token'] == {'type': 'str', 'no_log': True}
 
 
-def test_urls_that_may_carry_credentials_are_masked_in_the_invocation():
+def test_credentials_are_masked_in_the_invocation_and_urls_stay_readable():
     from ansible.module_utils.common.parameters import _list_no_log_values
     from ansible.module_utils.basic import remove_values
-    params = {'index_url': 'https://ci:Idx-Pass-0b3f@pypi.example.com/simple',
-              'proxy': 'http://ops:Proxy-Pass-91d2@proxy.example.com:3128', 'server_url': 'https://wats.example.com'}
+    params = {'index_url': 'https://pypi.example.com/simple', 'index_userinfo': 'ci:Idx-Pass-0b3f',
+              'proxy': 'http://proxy.example.com:3128', 'proxy_userinfo': 'ops:Proxy-Pass-91d2',
+              'server_url': 'https://wats.example.com'}
     spec = pf.argument_spec()
     shown = remove_values({'module_args': params}, _list_no_log_values(spec, params))
     assert 'Pass' not in repr(shown)
     assert shown['module_args']['server_url'] == 'https://wats.example.com'
+    assert shown['module_args']['index_url'] == 'https://pypi.example.com/simple'
+    assert shown['module_args']['proxy'] == 'http://proxy.example.com:3128'
+
+
+def test_credentials_given_apart_reach_the_checks(monkeypatch, base_args):
+    seen = {}
+
+    def fake_run_checks(params, host):
+        seen.update(proxy=params['proxy'], index_url=params['index_url'])
+        return [], {'errors': 0, 'warnings': 0, 'passed': 0, 'skipped': []}, {}
+    monkeypatch.setattr(pf, 'run_checks', fake_run_checks)
+    run_main(monkeypatch, dict(base_args, proxy='http://proxy.example.com:3128', proxy_userinfo='ops:p@ss/w',
+                               index_url='https://pypi.example.com/simple', index_userinfo='ci:t0k'))
+    assert seen == {'proxy': 'http://ops:p@ss/w@proxy.example.com:3128',
+                    'index_url': 'https://ci:t0k@pypi.example.com/simple'}
 
 
 def test_skip_known_and_unknown_names(monkeypatch, base_args):
