@@ -20,7 +20,7 @@ where every user of the host could read it. The stand-in listens on loopback onl
 (127.0.0.0/8 or ::1) and refuses any other --bind.
 
 WATS API (paths matched case-insensitively, as the ASP.NET server does):
-    GET  /api/App/Version                  200 "<version>"; no auth check
+    GET  /api/App/Version                  auth; 200 "<version>"
     POST /api/Report/WSJF                  auth; JSON object body; 200 [{"ID": "<uuid4>"}]
     POST /api/Client/Register?id=...       auth with the token; 200 "<passcode>"
     GET  /api/internal/Client/ServerInfo   auth; 200 {"Name", "SiteCode", "Version"}
@@ -383,7 +383,8 @@ class Handler(BaseHTTPRequestHandler):
     # Routes: lower-cased path -> {method: (handler, auth)}; auth is None (no check),
     # "token" (only the token) or "any" (token or a registered client).
     ROUTES = {
-        "/api/app/version": {"GET": ("_version", None)},
+        # Assumed, as upstream's configurator reads it (401: "Authentication failed").
+        "/api/app/version": {"GET": ("_version", "any")},
         "/api/report/wsjf": {"POST": ("_upload", "any")},
         "/api/client/register": {"POST": ("_register", "token")},
         "/api/internal/client/serverinfo": {"GET": ("_server_info", "any")},

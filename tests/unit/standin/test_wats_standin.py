@@ -65,13 +65,16 @@ def url(standin):
 
 # WATS API --------------------------------------------------------------------
 
-def test_version_needs_no_auth(url):
-    assert call(url, "GET", "/api/App/Version") == (200, "23.1.0")
+def test_version_needs_the_token(url):
+    # As upstream's own connection test reads WATS: 401 is "Authentication failed".
+    assert call(url, "GET", "/api/App/Version", headers=AUTH) == (200, "23.1.0")
+    assert call(url, "GET", "/api/App/Version")[0] == 401
+    assert call(url, "GET", "/api/App/Version", headers={"Authorization": "Basic wrong-token"})[0] == 401
 
 
 def test_version_is_configurable(tmp_path):
     with wats_standin.Standin(TOKEN, version="24.2.1") as server:
-        assert call(server.url, "GET", "/api/App/Version") == (200, "24.2.1")
+        assert call(server.url, "GET", "/api/App/Version", headers=AUTH) == (200, "24.2.1")
 
 
 def test_upload_with_the_token_is_accepted_and_listed(url, standin):
@@ -148,7 +151,7 @@ def test_chunked_upload_is_read(url):
 
 def test_paths_match_case_insensitively_like_aspnet(url):
     assert call(url, "POST", "/api/report/wsjf", REPORT, AUTH)[0] == 200
-    assert call(url, "GET", "/API/APP/VERSION")[0] == 200
+    assert call(url, "GET", "/API/APP/VERSION", headers=AUTH)[0] == 200
 
 
 def test_unknown_paths_answer_404_and_are_counted(url):
@@ -207,13 +210,13 @@ def test_update_with_invalid_json_is_refused(url):
 # Request log and state dir -------------------------------------------------
 
 def test_requests_are_logged_and_control_calls_are_not(url):
-    call(url, "GET", "/api/App/Version")
+    call(url, "GET", "/api/App/Version", headers=AUTH)
     call(url, "POST", "/api/Report/WSJF", REPORT, AUTH)
     client.health(url)
 
     log = client.request_log(url)
     assert [(r["method"], r["path"], r["status"], r["authOk"]) for r in log] == [
-        ("GET", "/api/App/Version", 200, None), ("POST", "/api/Report/WSJF", 200, True)]
+        ("GET", "/api/App/Version", 200, True), ("POST", "/api/Report/WSJF", 200, True)]
     assert all(r["time"].endswith("Z") for r in log)
     assert client.clear_requests(url) == 2
     assert client.request_log(url) == []
@@ -273,7 +276,7 @@ def test_failure_without_a_count_lasts_until_reset(url):
     client.set_failure(url, 502)
     statuses = [call(url, "POST", "/api/Report/WSJF", REPORT, AUTH)[0] for dummy in range(4)]
     # Only uploads fail: the version check still answers.
-    assert call(url, "GET", "/api/App/Version")[0] == 200
+    assert call(url, "GET", "/api/App/Version", headers=AUTH)[0] == 200
     client.reset(url)
 
     assert statuses == [502] * 4
@@ -325,7 +328,7 @@ def test_non_loopback_bind_is_refused(bind):
 
 def test_other_loopback_addresses_are_allowed():
     with wats_standin.Standin(TOKEN, bind="127.0.0.2") as server:
-        assert call(server.url, "GET", "/api/App/Version")[0] == 200
+        assert call(server.url, "GET", "/api/App/Version", headers=AUTH)[0] == 200
 
 
 def test_ipv6_loopback_is_allowed():
@@ -336,7 +339,7 @@ def test_ipv6_loopback_is_allowed():
         pytest.skip("no IPv6 loopback here")
     with wats_standin.Standin(TOKEN, bind="::1") as server:
         assert server.url.startswith("http://[::1]:")
-        assert call(server.url, "GET", "/api/App/Version")[0] == 200
+        assert call(server.url, "GET", "/api/App/Version", headers=AUTH)[0] == 200
 
 
 # The secret stays secret -------------------------------------------------------
@@ -409,7 +412,7 @@ def test_cli_serves_until_sigterm_and_keeps_the_token_out_of_its_logs(tmp_path):
         assert url.startswith("http://127.0.0.1:")
         assert TOKEN not in " ".join(proc.args)
 
-        assert call(url, "GET", "/api/App/Version") == (200, "9.9.9")
+        assert call(url, "GET", "/api/App/Version", headers=AUTH) == (200, "9.9.9")
         assert call(url, "POST", "/api/Report/WSJF", REPORT, AUTH)[0] == 200
         assert call(url, "POST", "/api/Report/WSJF", REPORT, {"Authorization": "Basic " + TOKEN + "!"})[0] == 401
         assert len(client.wait_for_reports(url, 1, timeout=2)) == 1

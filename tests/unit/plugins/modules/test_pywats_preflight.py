@@ -596,6 +596,18 @@ def test_server_api_rejected_token_names_the_variable_not_the_value(monkeypatch,
     assert by_name(data)['clock_skew']['ok'] is True
 
 
+def test_server_api_against_the_standin_accepts_its_token_and_rejects_another(monkeypatch, base_args, tmp_path):
+    from ansible_collections.virinco.pywats.tests.standin import wats_standin
+    with wats_standin.Standin(TOKEN, port=0, state_dir=str(tmp_path / 'standin')) as server:
+        good = run_main(monkeypatch, dict(base_args, server_url=server.url, api_token=TOKEN))
+        bad = run_main(monkeypatch, dict(base_args, server_url=server.url, api_token='not-the-' + TOKEN))
+    assert by_name(good.args[0])['server_api']['ok'] is True
+    assert isinstance(bad, AnsibleFailJson)
+    check = by_name(bad.args[0])['server_api']
+    assert check['ok'] is False
+    assert check['detail'] == 'the server rejected the API token (HTTP 401 on GET %s/api/App/Version)' % server.url
+
+
 def test_server_api_without_token_on_401(api):
     api.reply = (401, {}, b'')
     point = point_for('http://%s:%d' % (LOOPBACK, api.port))
