@@ -68,6 +68,11 @@ def site(wheelhouse):  # pylint: disable=redefined-outer-name
     subprocess.run([os.path.join(REPO, "scripts", "standin.sh"), "start", str(STANDIN_PORT), standin_dir, token_file],
                    check=True)
     os.chmod(base, 0o755)
+    # A second watch folder given as a symbolic link to an ordinary directory: the role
+    # hands over the directory it leads to and leaves the link as it is.
+    os.makedirs(os.path.join(base, "shelf", "line2"))
+    os.makedirs(os.path.join(base, "inbox"))
+    os.symlink(os.path.join(base, "shelf", "line2"), os.path.join(base, "inbox", "line2"))
     data = {
         "base": base,
         "token": token,
@@ -81,7 +86,8 @@ def site(wheelhouse):  # pylint: disable=redefined-outer-name
             "pywats_client_server_url": STANDIN_URL,
             "pywats_client_api_token": token,
             "pywats_client_health_port": HEALTH_PORT,
-            "pywats_client_watch_folders": [{"path": os.path.join(base, "inbox", "wsjf")}],
+            "pywats_client_watch_folders": [{"path": os.path.join(base, "inbox", "wsjf")},
+                                            {"path": os.path.join(base, "inbox", "line2")}],
             "pywats_client_install_source": "wheelhouse",
             "pywats_client_wheelhouse_dir": wheelhouse,
             "pywats_client_container_base_image": BASE_IMAGE,
@@ -179,6 +185,31 @@ def test_bad_input_is_refused_before_any_change(site):
     assert inspect(NAME) is None
 
 
+def test_a_folder_that_leads_into_a_refused_place_is_refused_where_it_lives(site):
+    """Judged on the Docker host, links followed, before any change: a link to the role's
+    own state directory, and (in check mode, so that nothing could change) one to /etc."""
+    to_state = os.path.join(site["base"], "inbox", "to-state")
+    os.symlink(site["state"], to_state)
+    res = play(site, {"pywats_client_watch_folders": [{"path": to_state}]})
+    assert res.returncode != 0
+    assert ("pywats_client_watch_folders[0].path must be outside the container's state directory %s"
+            % site["state"]) in res.stdout
+    assert "which resolves to %s on the station" % site["state"] in res.stdout
+    assert not os.path.exists(site["etc"]) and not os.path.exists(site["state"])
+
+    to_etc = os.path.join(site["base"], "inbox", "to-etc")
+    os.symlink("/etc", to_etc)
+    before = os.stat("/etc"), sorted(os.listdir("/etc"))
+    res = play(site, {"pywats_client_watch_folders": [{"path": to_etc}]}, check=True)
+    assert res.returncode != 0
+    assert "pywats_client_watch_folders[0].path must be outside /etc" in res.stdout
+    assert "which resolves to /etc on the station" in res.stdout
+    after = os.stat("/etc"), sorted(os.listdir("/etc"))
+    assert (before[0].st_uid, before[0].st_gid, before[0].st_mode, before[1]) == (
+        after[0].st_uid, after[0].st_gid, after[0].st_mode, after[1])
+    assert inspect(NAME) is None
+
+
 def test_deploy_ends_healthy(site):
     res = play(site)
     assert res.returncode == 0, res.stdout[-6000:] + res.stderr[-2000:]
@@ -250,6 +281,24 @@ def test_dropped_report_reaches_the_standin(site):
     written = [os.path.join(r, n) for r, ds, fs in os.walk(site["state"]) for n in ds + fs]
     assert written
     assert {os.lstat(p).st_uid for p in written} == {UID}, written
+
+
+def test_a_watch_folder_given_as_a_link_works(site):
+    link = os.path.join(site["base"], "inbox", "line2")
+    target = os.path.join(site["base"], "shelf", "line2")
+    assert os.path.islink(link)
+    assert os.stat(target).st_uid == UID and os.stat(os.path.join(target, "Done")).st_uid == UID
+    sn = "SN-CTR-LINK-" + uuid.uuid4().hex[:8]
+    with open(os.path.join(REPO, "tests", "data", "report-wsjf.json"), encoding="utf-8") as fh:
+        report = json.load(fh)
+    report["sn"], report["id"] = sn, str(uuid.uuid4())
+    staged = os.path.join(link, ".%s.part" % sn)
+    with open(staged, "w", encoding="utf-8") as fh:
+        json.dump(report, fh)
+    os.rename(staged, os.path.join(link, sn + ".json"))
+    wait_until(lambda: uploaded(sn), 90, "report %s uploaded from the linked folder" % sn, 0.5)
+    wait_until(lambda: os.path.exists(os.path.join(target, "Done", sn + ".json")), 30,
+               "report %s moved to Done" % sn, 0.5)
 
 
 def test_stop_exits_0_and_a_queued_report_survives_restart(site):

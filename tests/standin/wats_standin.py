@@ -461,6 +461,7 @@ class Handler(BaseHTTPRequestHandler):
     def _send_json(self, status: int, payload, headers: dict | None = None) -> None:
         data = json.dumps(payload).encode("utf-8")
         self._status = status
+        self._record()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
@@ -481,11 +482,12 @@ class Handler(BaseHTTPRequestHandler):
         self._auth = "-"
         self._client_id = None
         self._injected = False
-        started = time.monotonic()
-        received = utc_now()
-        split = urlsplit(self.path)
+        self._recorded = False
+        self._started = time.monotonic()
+        self._received = utc_now()
+        self._split = split = urlsplit(self.path)
         path = split.path
-        is_control = path.startswith(CONTROL_PREFIX)
+        self._is_control = is_control = path.startswith(CONTROL_PREFIX)
         try:
             try:
                 # Read the body first, always: closing a socket with unread data
@@ -509,24 +511,30 @@ class Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 self._error(500, "The stand-in failed; see its log.")
         finally:
-            if not is_control and self._status is not None:
-                self.state.record_request({
-                    "time": received,
-                    "method": self.command,
-                    "path": self.state.redact(path),
-                    "query": self.state.redact(split.query),
-                    "status": self._status,
-                    "auth": self._auth,
-                    "authOk": {"token": True, "client": True, "missing": False,
-                               "bad": False}.get(self._auth),
-                    "clientId": self._client_id,
-                    # What the Authorization header held even where the route does not
-                    # check it (GET /api/App/Version): token, client, missing or bad.
-                    "authSeen": self.state.authenticate(self.headers.get("Authorization"))[0],
-                    "userAgent": (self.headers.get("User-Agent") or "")[:80],
-                    "injected": self._injected,
-                    "durationMs": round((time.monotonic() - started) * 1000, 1),
-                })
+            self._record()
+
+    def _record(self) -> None:
+        """Log the WATS call once, before its answer leaves: a client that reads the
+        request log right after its answer must find the call there."""
+        if self._recorded or self._is_control or self._status is None:
+            return
+        self._recorded = True
+        self.state.record_request({
+            "time": self._received,
+            "method": self.command,
+            "path": self.state.redact(self._split.path),
+            "query": self.state.redact(self._split.query),
+            "status": self._status,
+            "auth": self._auth,
+            "authOk": {"token": True, "client": True, "missing": False,
+                       "bad": False}.get(self._auth),
+            "clientId": self._client_id,
+            # What the Authorization header held, checked or not: token, client, missing or bad.
+            "authSeen": self.state.authenticate(self.headers.get("Authorization"))[0],
+            "userAgent": (self.headers.get("User-Agent") or "")[:80],
+            "injected": self._injected,
+            "durationMs": round((time.monotonic() - self._started) * 1000, 1),
+        })
 
     def _api(self, path: str, query: str) -> None:
         routes = self.ROUTES.get(path.rstrip("/").lower() or "/")
