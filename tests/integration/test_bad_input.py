@@ -49,3 +49,42 @@ def test_bad_input_is_refused_before_any_change(station, ansible_env, tmp_path, 
     if case.get("secret"):
         assert case["secret"] not in res.stdout + res.stderr, "the output shows a secret of the input"
     assert traces(station.run) == [], "the refused run left traces on the host"
+
+
+# Judged where they live: links made on the station, which no text check on the
+# controller can see. Each is refused by preflight before anything changes.
+LINK_CASES = [
+    {"id": "link-to-etc", "target": "/etc",
+     "part": ('folders: pywats_client_watch_folders[0].path must be outside /etc, which belongs to the operating '
+              'system; use a directory such as /srv/pywats/inbox; got "/srv/in", which resolves to /etc on the station')},
+    {"id": "link-to-state-dir", "target": "/var/lib/pywats",
+     "part": ('folders: pywats_client_watch_folders[0].path must be outside the client\'s state directory '
+              '/var/lib/pywats')},
+]
+
+
+def tree_state(station, path):
+    return station.run("stat -c '%U:%G %a' " + path + " && ls -A " + path).stdout
+
+
+@pytest.mark.parametrize("case", LINK_CASES, ids=[c["id"] for c in LINK_CASES])
+def test_folder_that_leads_into_a_refused_place_is_refused_on_the_station(station, ansible_env, tmp_path, case):
+    inventory = tmp_path / "inventory"
+    inventory.write_text("%s ansible_connection=community.docker.docker ansible_python_interpreter=/usr/bin/python3\n"
+                         % station.name)
+    before = tree_state(station, "/etc")
+    assert "linked" in station.run("ln -s %s /srv/in && echo linked" % case["target"])
+    try:
+        extra = tmp_path / "case.json"
+        extra.write_text(json.dumps({"pywats_client_watch_folders": [{"path": "/srv/in"}],
+                                     "bad_input_expected_part": case["part"]}))
+        res = subprocess.run(
+            [ANSIBLE_PLAYBOOK, "-i", str(inventory), os.path.join(HERE, "play.yml"),
+             "-e", "@" + os.path.join(HERE, "base_vars.yml"), "-e", "@" + str(extra)],
+            capture_output=True, text=True, env=ansible_env, timeout=300, check=False)
+        assert res.returncode == 0, "refusal differs or the role went on:\n" + res.stdout[-3000:] + res.stderr[-2000:]
+        assert "rescued=1" in res.stdout
+    finally:
+        station.run("rm -f /srv/in")
+    assert tree_state(station, "/etc") == before
+    assert traces(station.run) == [], "the refused run left traces on the host"
