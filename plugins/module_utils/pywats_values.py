@@ -1,0 +1,123 @@
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2026, the virinco.pywats contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Values the role computes from its options and from what a station reports.
+
+Pure functions, used by the collection's filters (plugins/filter/), so that the
+role's vars hold data and one-line calls, and each rule has unit tests of its own
+(tests/unit/plugins/module_utils/test_pywats_values.py). docs/architecture.md says
+where each is used.
+"""
+
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import ntpath
+import posixpath
+import re
+
+from ansible.module_utils.compat.version import LooseVersion
+from ansible.module_utils.parsing.convert_bool import boolean
+
+# The converter a watch folder gets when it names none.
+DEFAULT_CONVERTER = 'wats_json'
+INOTIFY_KEYS = ('max_user_watches', 'max_user_instances')
+
+
+def _text(value):
+    return value if isinstance(value, str) else str(value)
+
+
+def converters_config(watch_folders, converters, windows=False):
+    """Each watch folder with every default filled in, in the shape of the client's config file.
+
+    watch_folders: the role option pywats_client_watch_folders (path, and converter, name,
+      module_path, done_folder, error_folder, pending_folder, enabled, file_patterns,
+      post_action, arguments where set).
+    converters: the role's converter table (name -> module_path, file_patterns).
+    windows: Windows paths: '/' turned into '\\', trailing separators dropped (not the
+      one of a drive root), folders default to <path>\\Done, \\Error and \\Pending.
+    """
+    out = []
+    for wf in watch_folders:
+        conv = converters.get(wf.get('converter', DEFAULT_CONVERTER)) or {}
+        if windows:
+            path = re.sub(r'(?<=.)\\+$', '', _text(wf['path']).replace('/', '\\'))
+            sep, basename = '\\', ntpath.basename(path)
+
+            def folder(key, default):
+                return _text(wf[key]).replace('/', '\\') if key in wf else default
+        else:
+            path = re.sub('/+$', '', _text(wf['path']))
+            sep, basename = '/', posixpath.basename(path)
+
+            def folder(key, default):
+                return wf[key] if key in wf else default
+        out.append({
+            'name': wf.get('name', basename),
+            'module_path': wf.get('module_path') or conv.get('module_path', ''),
+            'watch_folder': path,
+            'done_folder': folder('done_folder', path + sep + 'Done'),
+            'error_folder': folder('error_folder', path + sep + 'Error'),
+            'pending_folder': folder('pending_folder', path + sep + 'Pending'),
+            'converter_type': 'file',
+            'enabled': boolean(wf.get('enabled', True), strict=False),
+            'file_patterns': wf.get('file_patterns', conv.get('file_patterns', ['*.*'])),
+            'post_action': wf.get('post_action', 'move'),
+            'arguments': wf.get('arguments', {}),
+        })
+    return out
+
+
+def pyside6_tier(wheels, arch, glibc):
+    """The tier of wheels (from, glibc) a station of this CPU and glibc takes unpinned.
+
+    wheels: the role's table, CPU -> tiers newest first, each {from, glibc}: from release
+      `from` on the wheels need glibc `glibc` or newer.
+    Returns the first tier the station's glibc satisfies, with `below`: the `from` of the
+    tier above it ('' for the newest), so that the station's requirement is '<below'.
+    {} when no tier fits, or the glibc is unknown ('').
+    """
+    above = ''
+    for tier in wheels.get(arch) or []:
+        if glibc and LooseVersion(_text(glibc)) >= LooseVersion(_text(tier['glibc'])):
+            return dict(tier, below=above)
+        above = tier['from']
+    return {}
+
+
+def pyside6_pin_glibc(wheels, arch, version):
+    """The glibc a pinned PySide6 release's wheels need on this CPU ('' when no tier covers it)."""
+    if not version:
+        return ''
+    for tier in wheels.get(arch) or []:
+        if LooseVersion(_text(version)) >= LooseVersion(_text(tier['from'])):
+            return tier['glibc']
+    return ''
+
+
+def inotify_raise(wanted, current):
+    """The inotify limits (max_user_watches, max_user_instances) to raise: wanted above current."""
+    return [key for key in INOTIFY_KEYS if int(wanted[key]) > int(current.get(key) or 0)]
+
+
+def selinux_port_types(lines, port, generic=()):
+    """The specific SELinux types `semanage port -l` gives this TCP port (in order, once each).
+
+    Generic types (port_t, unreserved_port_t, ...) only say "some port of this range" and
+    are left out, so an empty list means the port is unlabelled.
+    """
+    port, out = int(port), []
+    for line in lines:
+        fields = line.split(None, 2)
+        if len(fields) != 3 or fields[1] != 'tcp' or fields[0] in generic:
+            continue
+        for part in fields[2].split(','):
+            bounds = part.strip().split('-')
+            if bounds[0].isdigit() and bounds[-1].isdigit() and int(bounds[0]) <= port <= int(bounds[-1]):
+                if fields[0] not in out:
+                    out.append(fields[0])
+    return out

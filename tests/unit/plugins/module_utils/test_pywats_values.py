@@ -1,0 +1,94 @@
+# Copyright (c) 2026, the virinco.pywats contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The values the role computes, one function at a time, with the role's own tables."""
+from __future__ import (absolute_import, division, print_function)
+__metaclass__ = type
+
+import os
+
+import pytest
+import yaml
+
+from ansible_collections.virinco.pywats.plugins.module_utils import pywats_values as values
+
+ROLE_VARS = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "pywats_client", "vars", "main.yml")
+with open(ROLE_VARS, encoding="utf-8") as fh:
+    VARS = yaml.safe_load(fh)
+WHEELS = VARS["_pywats_client_pyside6_wheels"]
+CONVERTERS = {"wats_json": {"module_path": "conv.Json", "file_patterns": ["*.json"]},
+              "teradyne_ict": {"module_path": "conv.Ict", "file_patterns": ["*.log"]}}
+
+
+def test_converters_config_fills_every_default_on_linux():
+    out = values.converters_config([{"path": "/srv/pywats/inbox/"}], CONVERTERS)
+    assert out == [{"name": "inbox", "module_path": "conv.Json", "watch_folder": "/srv/pywats/inbox",
+                    "done_folder": "/srv/pywats/inbox/Done", "error_folder": "/srv/pywats/inbox/Error",
+                    "pending_folder": "/srv/pywats/inbox/Pending", "converter_type": "file", "enabled": True,
+                    "file_patterns": ["*.json"], "post_action": "move", "arguments": {}}]
+
+
+def test_converters_config_keeps_what_the_folder_sets():
+    wf = {"path": "/srv/a", "converter": "teradyne_ict", "name": "ict", "module_path": "my.Conv",
+          "done_folder": "/srv/archive", "enabled": "no", "file_patterns": ["*.txt"], "post_action": "archive",
+          "arguments": {"k": 1}}
+    (out,) = values.converters_config([wf], CONVERTERS)
+    assert (out["name"], out["module_path"], out["done_folder"], out["error_folder"], out["enabled"],
+            out["file_patterns"], out["post_action"], out["arguments"]) == (
+        "ict", "my.Conv", "/srv/archive", "/srv/a/Error", False, ["*.txt"], "archive", {"k": 1})
+    # An empty module_path falls back to the converter's; an unknown converter has none.
+    assert values.converters_config([{"path": "/srv/a", "module_path": ""}], CONVERTERS)[0]["module_path"] == "conv.Json"
+    assert values.converters_config([{"path": "/srv/a", "converter": "csv"}], CONVERTERS)[0]["module_path"] == ""
+
+
+def test_converters_config_on_windows():
+    folders = [{"path": "D:/WATS/drop/"}, {"path": "\\\\fileserver\\ict$\\line4", "done_folder": "E:/archive/line4"},
+               {"path": "E:\\"}]
+    a, b, c = values.converters_config(folders, CONVERTERS, windows=True)
+    assert (a["name"], a["watch_folder"], a["done_folder"], a["pending_folder"]) == (
+        "drop", "D:\\WATS\\drop", "D:\\WATS\\drop\\Done", "D:\\WATS\\drop\\Pending")
+    assert (b["name"], b["watch_folder"], b["done_folder"]) == ("line4", "\\\\fileserver\\ict$\\line4", "E:\\archive\\line4")
+    assert c["watch_folder"] == "E:"
+
+
+@pytest.mark.parametrize("arch, glibc, tier", [
+    ("x86_64", "2.36", {"from": "6.10.0", "glibc": "2.34", "below": ""}),
+    ("x86_64", "2.31", {"from": "6.3.0", "glibc": "2.28", "below": "6.10.0"}),
+    ("x86_64", "2.17", {}),
+    ("aarch64", "2.36", {"from": "6.5.3", "glibc": "2.31", "below": "6.8.1"}),
+    ("aarch64", "2.41", {"from": "6.8.1", "glibc": "2.39", "below": ""}),
+    ("aarch64", "", {}),
+    ("riscv64", "2.41", {}),
+])
+def test_pyside6_tier(arch, glibc, tier):
+    assert values.pyside6_tier(WHEELS, arch, glibc) == tier
+
+
+@pytest.mark.parametrize("arch, version, glibc", [
+    ("x86_64", "6.12.0", "2.34"), ("x86_64", "6.9.3", "2.28"), ("x86_64", "6.2.4", ""),
+    ("aarch64", "6.8.0.2", "2.31"), ("aarch64", "6.8.1", "2.39"), ("x86_64", "", ""),
+])
+def test_pyside6_pin_glibc(arch, version, glibc):
+    assert values.pyside6_pin_glibc(WHEELS, arch, version) == glibc
+
+
+def test_inotify_raise_only_what_is_below():
+    wanted = {"max_user_watches": 524288, "max_user_instances": "512"}
+    assert values.inotify_raise(wanted, {"max_user_watches": 8192, "max_user_instances": 1024}) == ["max_user_watches"]
+    assert values.inotify_raise(wanted, {}) == ["max_user_watches", "max_user_instances"]
+    assert values.inotify_raise(wanted, {"max_user_watches": 524288, "max_user_instances": None}) == ["max_user_instances"]
+
+
+def test_selinux_port_types_reads_semanage_output():
+    lines = ["SELinux Port Type              Proto    Port Number",
+             "http_cache_port_t              tcp      8080, 8118, 8123, 10001-10010",
+             "http_port_t                    tcp      80, 81, 443, 488, 8008, 8009, 8443, 9000",
+             "unreserved_port_t              tcp      1024-32767, 32768-61000",
+             "http_cache_port_t              udp      3130",
+             "jboss_management_port_t        tcp      4447, 4712, 7600, 9123, 9990, 9999, 18001"]
+    generic = VARS["_pywats_client_selinux_generic_port_types"]
+    assert values.selinux_port_types(lines, 8080, generic) == ["http_cache_port_t"]
+    assert values.selinux_port_types(lines, 10005, generic) == ["http_cache_port_t"]
+    assert values.selinux_port_types(lines, 18181, generic) == []
+    assert values.selinux_port_types(lines, 3130, generic) == []
+    assert values.selinux_port_types(lines, 9000, []) == ["http_port_t", "unreserved_port_t"]
