@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """The scripts the role runs in a station's venv to skip work on a re-run
-(roles/pywats_client/vars/main.yml): the venv read and the hotfix state record.
+(roles/pywats_client/files/linux/: venv_state.py, hotfix_state.py, run with
+ansible.builtin.script and the venv's python): the venv read and the hotfix state record.
 A re-run may skip the hotfixes only while every patched file is exactly as the
 set left it; these tests run the scripts in a real venv."""
 
@@ -22,6 +23,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 VARS = yaml.safe_load((REPO / "roles/pywats_client/vars/main.yml").read_text(encoding="utf-8"))
 FILES = ["pkg/a.py", "pkg/sub/b.py"]
+SCRIPTS = REPO / "roles/pywats_client/files/linux"
 
 
 @pytest.fixture(scope="module")
@@ -46,14 +48,15 @@ def patched(venv):
 
 
 def probe(python, state):
-    out = subprocess.run([str(python), "-c", VARS["_pywats_client_hotfix_state_probe"], str(state)],
+    out = subprocess.run([str(python), str(SCRIPTS / "hotfix_state.py"), "read", str(state)],
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
 
 def record(python, purelib, state, set_id, files=None):
-    return subprocess.run([str(python), "-c", VARS["_pywats_client_hotfix_state_write"], str(state), str(purelib),
-                           set_id] + list(FILES if files is None else files), check=True, capture_output=True, text=True).stdout.strip()
+    del purelib  # the script asks the venv's interpreter, as on a station
+    return subprocess.run([str(python), str(SCRIPTS / "hotfix_state.py"), "record", str(state), set_id]
+                          + list(FILES if files is None else files), check=True, capture_output=True, text=True).stdout.strip()
 
 
 def test_no_record_means_apply(patched):
@@ -111,6 +114,13 @@ def test_venv_read_reports_releases(venv):
     dist = purelib / "pywats_api-0.6.0rc1.dist-info"
     dist.mkdir(exist_ok=True)
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: pywats-api\nVersion: 0.6.0rc1\n", encoding="utf-8")
-    out = subprocess.run([str(python), "-c", VARS["_pywats_client_venv_probe"], "pywats-api", "PySide6-Essentials"],
+    out = subprocess.run([str(python), str(SCRIPTS / "venv_state.py"), "pywats-api", "PySide6-Essentials"],
                          check=True, capture_output=True, text=True).stdout
     assert json.loads(out) == {"client": "0.6.0rc1", "pyside6": None}
+
+
+def test_hotfix_state_usage_is_refused(venv):
+    python = venv[0]
+    res = subprocess.run([str(python), str(SCRIPTS / "hotfix_state.py"), "write"], capture_output=True, text=True,
+                         check=False)
+    assert res.returncode != 0 and "usage: hotfix_state.py" in res.stderr
