@@ -15,6 +15,7 @@ where each is used.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import hashlib
 import ntpath
 import posixpath
 import re
@@ -121,3 +122,29 @@ def selinux_port_types(lines, port, generic=()):
                 if fields[0] not in out:
                     out.append(fields[0])
     return out
+
+
+PATCH_TARGET = re.compile(r'(?m)^\+\+\+ ([^\t\r\n]+)')
+
+
+def hotfix_set(version, fixes, patch_texts, enabled=True, skip=()):
+    """The hotfix set of a client release as it applies on a station.
+
+    fixes: the release's entries of the role's hotfix table, in order (id, file).
+    patch_texts: the text of each entry's patch file, in the same order.
+    Returns {'id': a SHA-256 over the release, each fix's id, whether it is on, and its
+    patch's SHA-256 (another id means the files must be patched again), 'files': the
+    files (relative to site-packages) the patches touch, in order, once each}.
+    """
+    parts, files = [_text(version)], []
+    for fix, text in zip(fixes, patch_texts):
+        on = boolean(enabled, strict=False) and fix['id'] not in skip
+        parts.append('%s %s %s' % (fix['id'], 'present' if on else 'absent',
+                                   hashlib.sha256(text.encode('utf-8')).hexdigest()))
+        for target in PATCH_TARGET.findall(text):
+            if target not in files:
+                files.append(target)
+    # Joined with a backslash and an n, as the role's Jinja did before: ids recorded on
+    # stations by earlier releases stay valid, and an upgrade of the collection alone
+    # does not patch every station again.
+    return {'id': hashlib.sha256('\\n'.join(parts).encode('utf-8')).hexdigest(), 'files': files}

@@ -92,3 +92,33 @@ def test_selinux_port_types_reads_semanage_output():
     assert values.selinux_port_types(lines, 18181, generic) == []
     assert values.selinux_port_types(lines, 3130, generic) == []
     assert values.selinux_port_types(lines, 9000, []) == ["http_port_t", "unreserved_port_t"]
+
+
+HOTFIX_VARS = os.path.join(os.path.dirname(ROLE_VARS), "hotfixes.yml")
+HOTFIX_BASE = os.path.join(os.path.dirname(ROLE_VARS), "..", "files", "hotfixes")
+
+
+def hotfix_texts(version):
+    with open(HOTFIX_VARS, encoding="utf-8") as fh:
+        fixes = yaml.safe_load(fh)["_pywats_client_hotfixes"][version]
+    texts = []
+    for fix in fixes:
+        with open(os.path.join(HOTFIX_BASE, version, fix["file"]), encoding="utf-8") as fh:
+            texts.append(fh.read())
+    return fixes, texts
+
+
+def test_hotfix_set_files_and_an_id_that_follows_every_input():
+    fixes, texts = hotfix_texts("0.6.0rc1")
+    on = values.hotfix_set("0.6.0rc1", fixes, texts)
+    assert on["files"] == ["pywats_client/service/async_converter_pool.py", "pywats_client/converters/__init__.py",
+                           "pywats_client/service/async_pending_queue.py", "pywats_client/service/health_server.py"]
+    # The id the role's earlier Jinja gave this set: stations keep their record.
+    assert values.hotfix_set("0.6.0rc1", fixes, texts, skip=["02-queue-failed-submit"])["id"] == (
+        "206ef2c34838e73797846383b2dca5511d9c5fdb24ebab6da351a685240cf6dd")
+    others = [values.hotfix_set("0.6.0rc1", fixes, texts, enabled=False)["id"],
+              values.hotfix_set("0.6.0rc1", fixes, texts, skip=[fixes[0]["id"]])["id"],
+              values.hotfix_set("0.6.0rc2", fixes, texts)["id"],
+              values.hotfix_set("0.6.0rc1", fixes, [texts[0] + " "] + texts[1:])["id"]]
+    assert len(set(others + [on["id"]])) == 5
+    assert values.hotfix_set("0.5.0", [], [])["files"] == []
