@@ -20,4 +20,8 @@ class FilterModule(object):
             'pyside6_pin_glibc': values.pyside6_pin_glibc,
             'inotify_raise': values.inotify_raise,
             'selinux_port_types': values.selinux_port_types,
+            'wheel_platform_tags': values.wheel_platform_tags,
+            'mount_roots': values.mount_roots,
+            'manifest_digests': values.manifest_digests,
+            'manifest_list_entries': values.manifest_list_entries,
         }

@@ -16,6 +16,7 @@ from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
 import hashlib
+import json
 import ntpath
 import posixpath
 import re
@@ -148,3 +149,43 @@ def hotfix_set(version, fixes, patch_texts, enabled=True, skip=()):
     # stations by earlier releases stay valid, and an upgrade of the collection alone
     # does not patch every station again.
     return {'id': hashlib.sha256('\\n'.join(parts).encode('utf-8')).hexdigest(), 'files': files}
+
+
+def wheel_platform_tags(platform, arch, glibc):
+    """The wheel platform tags pip must be given (--platform) for one wheelhouse target.
+
+    pip takes an explicit --platform literally: a Linux target lists every manylinux tag
+    from its glibc down to 2.17, then manylinux2014, so that wheels built for older glibc
+    versions qualify too; a Windows target has the one tag win_<arch>.
+    """
+    if platform == 'windows':
+        return ['win_' + arch]
+    minor = int(_text(glibc).split('.')[1])
+    return ['manylinux_2_%d_%s' % (m, arch) for m in range(minor, 16, -1)] + ['manylinux2014_' + arch]
+
+
+def mount_roots(paths, watch_folders):
+    """The folders a container must bind-mount: each path (in order, once) that is not
+    strictly inside one of the watch folders, which are mounted whole."""
+    out = []
+    for path in paths:
+        inside = any(path != wf and path.startswith(wf + '/') for wf in watch_folders)
+        if not inside and path not in out:
+            out.append(path)
+    return out
+
+
+def manifest_digests(results):
+    """arch -> digest from `docker manifest inspect --verbose` runs, one per platform
+    (looped over linux/<arch> items); runs that failed are left out."""
+    out = {}
+    for result in results:
+        if result.get('rc', 1) == 0:
+            out[result['item'].split('/')[1]] = json.loads(result['stdout'])['Descriptor']['digest']
+    return out
+
+
+def manifest_list_entries(manifest):
+    """The "<arch>@<digest>" entries of a manifest list, sorted ([] for none)."""
+    entries = (manifest or {}).get('manifests') or []
+    return sorted('%s@%s' % (e['platform']['architecture'], e['digest']) for e in entries)

@@ -122,3 +122,26 @@ def test_hotfix_set_files_and_an_id_that_follows_every_input():
               values.hotfix_set("0.6.0rc1", fixes, [texts[0] + " "] + texts[1:])["id"]]
     assert len(set(others + [on["id"]])) == 5
     assert values.hotfix_set("0.5.0", [], [])["files"] == []
+
+
+def test_wheel_platform_tags():
+    assert values.wheel_platform_tags("windows", "amd64", "") == ["win_amd64"]
+    tags = values.wheel_platform_tags("linux", "aarch64", "2.36")
+    assert tags[0] == "manylinux_2_36_aarch64" and tags[-2:] == ["manylinux_2_17_aarch64", "manylinux2014_aarch64"]
+    assert len(tags) == 36 - 17 + 2
+
+
+def test_mount_roots_leave_out_what_a_mounted_watch_folder_holds():
+    paths = ["/srv/in", "/srv/in/Done", "/srv/in-other", "/srv/archive", "/srv/in/Done", "/srv/in2/Error"]
+    assert values.mount_roots(paths, ["/srv/in", "/srv/in2"]) == ["/srv/in", "/srv/in-other", "/srv/archive"]
+
+
+def test_manifest_helpers():
+    results = [{"item": "linux/amd64", "rc": 0, "stdout": '{"Descriptor": {"digest": "sha256:a"}}'},
+               {"item": "linux/arm64", "rc": 1, "stdout": ""},
+               {"item": "linux/arm64", "stdout": ""}]
+    assert values.manifest_digests(results) == {"amd64": "sha256:a"}
+    listed = {"manifests": [{"platform": {"architecture": "arm64"}, "digest": "sha256:b"},
+                            {"platform": {"architecture": "amd64"}, "digest": "sha256:a"}]}
+    assert values.manifest_list_entries(listed) == ["amd64@sha256:a", "arm64@sha256:b"]
+    assert values.manifest_list_entries({}) == [] and values.manifest_list_entries(None) == []
