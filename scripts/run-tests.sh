@@ -111,9 +111,6 @@ container_multiarch() {
   run_pytest -q -rA tests/container/test_multiarch.py
 }
 
-# shellcheck disable=SC2329  # run through stage()
-# antsibull-docs checks the docs of every plugin and role entry point the way the
-# docsite renders them (markup such as O() must name a real option).
 # Logic lives in plugins: a Jinja statement ({% ... %}) in the roles' vars or tasks is a
 # program that belongs in a filter (docs/architecture.md).
 no_jinja_programs() {
@@ -123,6 +120,9 @@ no_jinja_programs() {
   return 1
 }
 
+# shellcheck disable=SC2329  # run through stage()
+# antsibull-docs checks the docs of every plugin and role entry point the way the
+# docsite renders them (markup such as O() must name a real option).
 lint() {
   yamllint -s . && ansible-lint --profile production -q && python scripts/check-argspecs.py &&
     antsibull-docs lint-collection-docs --plugin-docs . && no_jinja_programs
