@@ -111,6 +111,7 @@ container_multiarch() {
   run_pytest -q -rA tests/container/test_multiarch.py
 }
 
+# shellcheck disable=SC2329  # called by lint()
 # Logic lives in plugins: a Jinja statement ({% ... %}) in the roles' vars or tasks is a
 # program that belongs in a filter (docs/architecture.md).
 no_jinja_programs() {

@@ -155,7 +155,7 @@ options:
       - When empty, C(HTTPS_PROXY), C(HTTP_PROXY) and C(ALL_PROXY) from the environment apply, as for the client.
       - With a proxy, C(server_dns) and C(server_tcp) check the way to the proxy, and C(server_tls) tunnels
         through it with C(CONNECT).
-      - Without credentials: give them in O(proxy_userinfo), which results never show. A URL shown in a
+      - Without credentials, which go in O(proxy_userinfo), never shown in results. A URL shown in a
         result has its user information masked as C(***@), the rest readable.
     type: str
   proxy_userinfo:
@@ -224,7 +224,7 @@ options:
       - Package index (PEP 503 simple API) that pip will install from, such as V(https://pypi.org/simple).
       - When set, the C(package_index) check asks it for O(index_package) through the proxy that applies.
         Leave it unset for installs that need no index (a wheelhouse or an OS package).
-      - Without credentials: give them in O(index_userinfo). A URL shown in a result has its user information
+      - Without credentials, which go in O(index_userinfo). A URL shown in a result has its user information
         masked as C(***@), the rest readable.
     type: str
   index_userinfo:

@@ -33,6 +33,7 @@ attributes:
     support: none
     description: Has no diff.
   platform:
+    support: full
     platforms: all
     description: Runs on the controller, whatever the host.
 '''

@@ -197,8 +197,8 @@ def test_report_in_a_spaced_folder_is_uploaded_once_across_restarts(host, statio
     while time.monotonic() < deadline and host.file("%s/%s.json" % (watch, sn)).exists:
         time.sleep(0.5)
     assert sn in host.run("ls -1 %s/Done" % quoted).stdout
-    for _ in range(2):
-        assert host.run("systemctl restart %s" % SERVICE).rc == 0
+    for restart in (1, 2):
+        assert host.run("systemctl restart %s" % SERVICE).rc == 0, "restart %d" % restart
         assert wait_healthy(host, station["health_port"], timeout=90 * station["wait_factor"]) is not None
     time.sleep(5)
     assert len(uploads()) == 1
