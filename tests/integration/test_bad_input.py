@@ -64,7 +64,7 @@ LINK_CASES = [
 
 
 def tree_state(station, path):
-    return station.run("stat -c '%U:%G %a' " + path + " && ls -A " + path).stdout
+    return station.run("stat -c '%U:%G %a' " + path + " && ls -A " + path)
 
 
 @pytest.mark.parametrize("case", LINK_CASES, ids=[c["id"] for c in LINK_CASES])
