@@ -48,7 +48,7 @@ def test_config_carries_role_options(host, station):
     cfg = json.loads(host.file("/var/lib/pywats/config_default.json").content_string)
     assert cfg["service_address"] == station["standin_url"]
     assert cfg["api_token"] == station["token"]
-    assert [c["watch_folder"] for c in cfg["converters"]] == [station["watch"]]
+    assert [c["watch_folder"] for c in cfg["converters"]] == station["watch_folders"]
 
 
 def test_pip_index_settings_are_root_only(host, station):
@@ -66,7 +66,8 @@ def test_pip_index_settings_are_root_only(host, station):
 
 def test_token_not_in_systemd_files(host, station):
     content = host.run("find /etc/systemd /lib/systemd/system -type f -name '*pywats*' -print0 | xargs -0 -r cat").stdout
-    assert "pywats-client service" in host.file("/etc/systemd/system/%s.service" % SERVICE).content_string
+    # The executable quoted as one word (systemd.syntax(7)), its arguments after it.
+    assert '/bin/pywats-client" service' in host.file("/etc/systemd/system/%s.service" % SERVICE).content_string
     assert station["token"] not in content
     everything = host.run("find /etc/systemd -type f -print0 | xargs -0 -r cat").stdout
     assert station["token"] not in everything
