@@ -213,17 +213,8 @@ def folder_options(converters, name='pywats_client_watch_folders'):
 def posix_watch_folder_problems(watch_folders, reserved=(), owner='pywats', mode='0770', sandboxed=True,
                                 name='pywats_client_watch_folders'):
     """Every message that refuses a watch folder of a Linux station, in order; [] when all are fine."""
-    out = []
-    for index, watch_folder in enumerate(watch_folders):
-        at = '%s[%d]' % (name, index)
-        for key, value in folder_values(watch_folder):
-            problem = posix_folder_problem('%s.%s' % (at, key), value, reserved, owner, mode, sandboxed)
-            if problem:
-                out.append(problem)
-        problem = module_path_problem('%s.module_path' % at, watch_folder.get('module_path'))
-        if problem:
-            out.append(problem)
-    return out
+    return _watch_folder_problems(watch_folders, name, lambda option, value: posix_folder_problem(
+        option, value, reserved, owner, mode, sandboxed))
 
 
 def win_normpath(path):
@@ -284,11 +275,17 @@ def win_folder_problem(option, value, system_trees=(), system_dirs=(), reserved=
 def win_watch_folder_problems(watch_folders, system_trees=(), system_dirs=(), reserved=(),
                               name='pywats_client_watch_folders'):
     """Every message that refuses a watch folder of a Windows station, in order; [] when all are fine."""
+    return _watch_folder_problems(watch_folders, name, lambda option, value: win_folder_problem(
+        option, value, system_trees, system_dirs, reserved))
+
+
+def _watch_folder_problems(watch_folders, name, folder_problem):
+    """folder_problem(option, value) for each folder of each watch folder, then its module_path."""
     out = []
     for index, watch_folder in enumerate(watch_folders):
         at = '%s[%d]' % (name, index)
         for key, value in folder_values(watch_folder):
-            problem = win_folder_problem('%s.%s' % (at, key), value, system_trees, system_dirs, reserved)
+            problem = folder_problem('%s.%s' % (at, key), value)
             if problem:
                 out.append(problem)
         problem = module_path_problem('%s.module_path' % at, watch_folder.get('module_path'))

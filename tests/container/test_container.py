@@ -150,15 +150,16 @@ def recap(res):
     return dict(part.split("=") for part in line.split(":", 1)[1].split())
 
 
-def drop_report(site, sn):
+def drop_report(site, sn, folder=None):
+    folder = folder or site["watch"]
     with open(os.path.join(REPO, "tests", "data", "report-wsjf.json"), encoding="utf-8") as fh:
         report = json.load(fh)
     report["sn"], report["id"] = sn, str(uuid.uuid4())
     # Write, then rename: the client may read a file still being written.
-    staged = os.path.join(site["watch"], ".%s.part" % sn)
+    staged = os.path.join(folder, ".%s.part" % sn)
     with open(staged, "w", encoding="utf-8") as fh:
         json.dump(report, fh)
-    os.rename(staged, os.path.join(site["watch"], sn + ".json"))
+    os.rename(staged, os.path.join(folder, sn + ".json"))
 
 
 def uploaded(sn):
@@ -289,13 +290,7 @@ def test_a_watch_folder_given_as_a_link_works(site):
     assert os.path.islink(link)
     assert os.stat(target).st_uid == UID and os.stat(os.path.join(target, "Done")).st_uid == UID
     sn = "SN-CTR-LINK-" + uuid.uuid4().hex[:8]
-    with open(os.path.join(REPO, "tests", "data", "report-wsjf.json"), encoding="utf-8") as fh:
-        report = json.load(fh)
-    report["sn"], report["id"] = sn, str(uuid.uuid4())
-    staged = os.path.join(link, ".%s.part" % sn)
-    with open(staged, "w", encoding="utf-8") as fh:
-        json.dump(report, fh)
-    os.rename(staged, os.path.join(link, sn + ".json"))
+    drop_report(site, sn, link)
     wait_until(lambda: uploaded(sn), 90, "report %s uploaded from the linked folder" % sn, 0.5)
     wait_until(lambda: os.path.exists(os.path.join(target, "Done", sn + ".json")), 30,
                "report %s moved to Done" % sn, 0.5)

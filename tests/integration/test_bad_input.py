@@ -32,17 +32,22 @@ def station(debian12_station):
     return debian12_station
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
-def test_bad_input_is_refused_before_any_change(station, ansible_env, tmp_path, case):
+def run_case(station, ansible_env, tmp_path, variables):
+    """play.yml against the station with the matrix's base options and these on top."""
     inventory = tmp_path / "inventory"
     inventory.write_text("%s ansible_connection=community.docker.docker ansible_python_interpreter=/usr/bin/python3\n"
                          % station.name)
     extra = tmp_path / "case.json"
-    extra.write_text(json.dumps(dict(case["vars"], bad_input_expected_msg=case["msg"])))
-    res = subprocess.run(
+    extra.write_text(json.dumps(variables))
+    return subprocess.run(
         [ANSIBLE_PLAYBOOK, "-i", str(inventory), os.path.join(HERE, "play.yml"),
          "-e", "@" + os.path.join(HERE, "base_vars.yml"), "-e", "@" + str(extra)],
         capture_output=True, text=True, env=ansible_env, timeout=300, check=False)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_bad_input_is_refused_before_any_change(station, ansible_env, tmp_path, case):
+    res = run_case(station, ansible_env, tmp_path, dict(case["vars"], bad_input_expected_msg=case["msg"]))
     assert res.returncode == 0, "refusal message differs or the role went on:\n" + res.stdout[-3000:] + res.stderr[-2000:]
     assert "rescued=1" in res.stdout
     assert "bad-input-test-token-5d1c" not in res.stdout + res.stderr
@@ -69,19 +74,11 @@ def tree_state(station, path):
 
 @pytest.mark.parametrize("case", LINK_CASES, ids=[c["id"] for c in LINK_CASES])
 def test_folder_that_leads_into_a_refused_place_is_refused_on_the_station(station, ansible_env, tmp_path, case):
-    inventory = tmp_path / "inventory"
-    inventory.write_text("%s ansible_connection=community.docker.docker ansible_python_interpreter=/usr/bin/python3\n"
-                         % station.name)
     before = tree_state(station, "/etc")
     assert "linked" in station.run("ln -s %s /srv/in && echo linked" % case["target"])
     try:
-        extra = tmp_path / "case.json"
-        extra.write_text(json.dumps({"pywats_client_watch_folders": [{"path": "/srv/in"}],
-                                     "bad_input_expected_part": case["part"]}))
-        res = subprocess.run(
-            [ANSIBLE_PLAYBOOK, "-i", str(inventory), os.path.join(HERE, "play.yml"),
-             "-e", "@" + os.path.join(HERE, "base_vars.yml"), "-e", "@" + str(extra)],
-            capture_output=True, text=True, env=ansible_env, timeout=300, check=False)
+        res = run_case(station, ansible_env, tmp_path, {"pywats_client_watch_folders": [{"path": "/srv/in"}],
+                                                       "bad_input_expected_part": case["part"]})
         assert res.returncode == 0, "refusal differs or the role went on:\n" + res.stdout[-3000:] + res.stderr[-2000:]
         assert "rescued=1" in res.stdout
     finally:

@@ -125,36 +125,41 @@ def test_inotify_floor_written(host):
     assert values["fs.inotify.max_user_instances"] >= 512
 
 
-def test_report_in_watch_folder_reaches_server(host, station, tmp_path):
-    sn = "SN-MOLECULE-" + uuid.uuid4().hex[:12]
+def uploads_of(station, sn):
+    return [r for r in standin.reports(station["standin_url"]) if r.get("serialNumber") == sn]
+
+
+def drop_and_wait(host, station, tmp_path, watch, prefix):
+    """Drop a report into watch (write, then rename: the client may read a file still being
+    written), wait until the stand-in has it and the file is in Done; return its serial."""
+    sn = prefix + uuid.uuid4().hex[:12]
     with open(os.path.join(REPO, "tests", "data", "report-wsjf.json"), encoding="utf-8") as fh:
         report = json.load(fh)
     report["sn"] = sn
     report["id"] = str(uuid.uuid4())
     src = tmp_path / "report.json"
     src.write_text(json.dumps(report), encoding="utf-8")
-    watch = station["watch"]
-    name = "%s.json" % sn
-    # Write, then rename: the client may read a file that is still being written.
-    staged = "%s/.%s.part" % (watch, sn)
+    staged, final = "%s/.%s.part" % (watch, sn), "%s/%s.json" % (watch, sn)
     docker("cp", str(src), "%s:%s" % (station["name"], staged))
-    assert host.run("chown %s: %s && mv %s %s/%s" % (station["user"], staged, staged, watch, name)).rc == 0
+    assert host.run("chown %s: %s && mv %s %s" % (
+        station["user"], shlex.quote(staged), shlex.quote(staged), shlex.quote(final))).rc == 0
 
     bound = 60 * station["wait_factor"]
     deadline = time.monotonic() + bound
-    arrived = []
-    while time.monotonic() < deadline and not arrived:
-        arrived = [r for r in standin.reports(station["standin_url"]) if r.get("serialNumber") == sn]
+    while time.monotonic() < deadline and not uploads_of(station, sn):
         time.sleep(0.5)
-    assert arrived, "report %s did not reach the stand-in within %d s; calls it saw: %s" % (
+    assert uploads_of(station, sn), "report %s did not reach the stand-in within %d s; calls it saw: %s" % (
         sn, bound, standin.request_log(station["standin_url"])[-10:])
-
     deadline = time.monotonic() + 30 * station["wait_factor"]
-    while time.monotonic() < deadline and host.file("%s/%s" % (watch, name)).exists:
+    while time.monotonic() < deadline and host.file(final).exists:
         time.sleep(0.5)
-    assert not host.file("%s/%s" % (watch, name)).exists
-    done = host.run("ls -1 %s/Done" % watch).stdout
-    assert sn in done
+    assert not host.file(final).exists
+    assert sn in host.run("ls -1 %s/Done" % shlex.quote(watch)).stdout
+    return sn
+
+
+def test_report_in_watch_folder_reaches_server(host, station, tmp_path):
+    drop_and_wait(host, station, tmp_path, station["watch"], "SN-MOLECULE-")
 
 
 def test_unit_has_no_setting_systemd_ignores(host):
@@ -172,37 +177,12 @@ def test_report_in_a_spaced_folder_is_uploaded_once_across_restarts(host, statio
     spaced = [path for path in station["watch_folders"] if " " in path]
     if not spaced:
         pytest.skip("this scenario has no watch folder with a space")
-    watch = spaced[0]
-    sn = "SN-SPACED-" + uuid.uuid4().hex[:12]
-    with open(os.path.join(REPO, "tests", "data", "report-wsjf.json"), encoding="utf-8") as fh:
-        report = json.load(fh)
-    report["sn"] = sn
-    report["id"] = str(uuid.uuid4())
-    src = tmp_path / "report.json"
-    src.write_text(json.dumps(report), encoding="utf-8")
-    staged = "%s/.%s.part" % (watch, sn)
-    docker("cp", str(src), "%s:%s" % (station["name"], staged))
-    quoted = shlex.quote(watch)
-    assert host.run("chown %s: %s && mv %s %s/%s.json" % (
-        station["user"], shlex.quote(staged), shlex.quote(staged), quoted, sn)).rc == 0
-
-    def uploads():
-        return [r for r in standin.reports(station["standin_url"]) if r.get("serialNumber") == sn]
-
-    bound = 60 * station["wait_factor"]
-    deadline = time.monotonic() + bound
-    while time.monotonic() < deadline and not uploads():
-        time.sleep(0.5)
-    assert uploads(), "report %s did not reach the stand-in within %d s" % (sn, bound)
-    deadline = time.monotonic() + 30 * station["wait_factor"]
-    while time.monotonic() < deadline and host.file("%s/%s.json" % (watch, sn)).exists:
-        time.sleep(0.5)
-    assert sn in host.run("ls -1 %s/Done" % quoted).stdout
+    sn = drop_and_wait(host, station, tmp_path, spaced[0], "SN-SPACED-")
     for restart in (1, 2):
         assert host.run("systemctl restart %s" % SERVICE).rc == 0, "restart %d" % restart
         assert wait_healthy(host, station["health_port"], timeout=90 * station["wait_factor"]) is not None
     time.sleep(5)
-    assert len(uploads()) == 1
+    assert len(uploads_of(station, sn)) == 1
 
 
 def test_service_recovers_from_sigkill(host, station):
