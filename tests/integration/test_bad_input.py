@@ -77,8 +77,8 @@ def test_folder_that_leads_into_a_refused_place_is_refused_on_the_station(statio
     before = tree_state(station, "/etc")
     assert "linked" in station.run("ln -s %s /srv/in && echo linked" % case["target"])
     try:
-        res = run_case(station, ansible_env, tmp_path, {"pywats_client_watch_folders": [{"path": "/srv/in"}],
-                                                       "bad_input_expected_part": case["part"]})
+        variables = {"pywats_client_watch_folders": [{"path": "/srv/in"}], "bad_input_expected_part": case["part"]}
+        res = run_case(station, ansible_env, tmp_path, variables)
         assert res.returncode == 0, "refusal differs or the role went on:\n" + res.stdout[-3000:] + res.stderr[-2000:]
         assert "rescued=1" in res.stdout
     finally:
