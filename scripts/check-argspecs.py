@@ -2,7 +2,8 @@
 """Fail when a role's defaults/main.yml and meta/argument_specs.yml list
 different options, when a spec'd default differs from the defaults file, or when
 a required option of the main entry point has a default (other than the empty
-placeholder in defaults/main.yml)."""
+placeholder in defaults/main.yml), when an option of any entry point states no
+default, or when an entry point has no version_added."""
 import pathlib
 import sys
 
@@ -24,6 +25,10 @@ for role in sorted((root / "roles").iterdir()):
     for name in sorted(set(defaults) - set(main)):
         problems.append(f"{role.name}: {name} is in defaults/main.yml but not in argument_specs (main)")
     for entry_point, entry in spec.items():
+        # antsibull-changelog lists a role under "New Roles" from its entry points'
+        # version_added, and ansible-doc shows it.
+        if not (entry or {}).get("version_added"):
+            problems.append(f"{role.name}: entry point {entry_point} has no version_added")
         options = (entry or {}).get("options") or {}
         for name in sorted(set(options) - set(defaults)):
             problems.append(f"{role.name}: {name} is in argument_specs ({entry_point}) but not in defaults/main.yml")
@@ -40,8 +45,10 @@ for role in sorted((root / "roles").iterdir()):
                 if defaults[name] not in ("", None):
                     problems.append(f"{role.name}: {name} is required, so defaults/main.yml must hold an empty"
                                     f" placeholder, not {defaults[name]!r}")
-            elif entry_point == "main" and "default" not in opt:
-                problems.append(f"{role.name}: {name} has no default in argument_specs (main)")
+            elif "default" not in opt and not opt.get("required"):
+                # ansible-doc shows an option without `default` as `default: null`: every
+                # entry point states the default that its options really have.
+                problems.append(f"{role.name}: {name} has no default in argument_specs ({entry_point})")
             elif "default" in opt and opt["default"] != defaults[name]:
                 problems.append(f"{role.name}: {name} defaults to {defaults[name]!r} but argument_specs"
                                 f" ({entry_point}) says {opt['default']!r}")
