@@ -164,3 +164,99 @@ def test_seed_file_is_deleted_even_when_refused(tmp_path):
     with pytest.raises(cfg.ConfigError):
         cfg.cmd_seed(conf, type('Args', (), {'file': str(seed)}))
     assert not seed.exists()
+
+
+# The report share -------------------------------------------------------------------
+SHARE_PASSWORD = 'Line 4 share pässword'
+
+
+@pytest.mark.parametrize('password', ['', 'short', 'x' * 128, 'two\nlines-password', 'tab\tin-password', None])
+def test_bad_share_password_is_refused_without_echoing_it(password):
+    with pytest.raises(cfg.ConfigError) as exc:
+        cfg.check_share_password(password)
+    assert str(exc.value).startswith('share password must be 8-127 printable characters')
+    if password:
+        assert password not in str(exc.value)
+
+
+def test_share_password_may_hold_spaces_and_any_script():
+    assert cfg.check_share_password(SHARE_PASSWORD) == SHARE_PASSWORD
+
+
+class _Runs:
+    """Records subprocess.run calls; answers each with the given return code and stderr."""
+
+    def __init__(self, rc=0, stderr=''):
+        self.calls = []
+        self.rc = rc
+        self.stderr = stderr
+
+    def __call__(self, argv, **kwargs):
+        self.calls.append((list(argv), kwargs.get('input')))
+        return type('Result', (), {'returncode': self.rc if argv[0] == 'smbpasswd' else 0,
+                                   'stderr': self.stderr, 'stdout': ''})()
+
+
+def _share_conf(tmp_path):
+    return dict(cfg.DEFAULTS, share_marker=str(tmp_path / 'share-configured'),
+                shares=[{'name': 'inbox', 'path': '/srv/pywats/inbox'}])
+
+
+def test_share_password_goes_to_smbpasswd_on_stdin_and_starts_smbd(tmp_path, monkeypatch):
+    runs = _Runs()
+    monkeypatch.setattr(cfg.subprocess, 'run', runs)
+    conf = _share_conf(tmp_path)
+    cfg.set_share_password(conf, SHARE_PASSWORD)
+    argvs = [argv for argv, _stdin in runs.calls]
+    assert argvs == [['smbpasswd', '-s', '-a', 'pywats-share'], ['smbpasswd', '-e', 'pywats-share'],
+                     ['systemctl', 'enable', 'smbd'], ['systemctl', 'restart', 'smbd']]
+    assert runs.calls[0][1] == SHARE_PASSWORD + '\n' + SHARE_PASSWORD + '\n'
+    assert not any(SHARE_PASSWORD in ' '.join(argv) for argv in argvs)
+    assert (tmp_path / 'share-configured').exists()
+    assert 'password not set' not in cfg.share_text(conf)
+
+
+def test_failed_smbpasswd_masks_the_password_and_leaves_the_share_off(tmp_path, monkeypatch):
+    runs = _Runs(rc=1, stderr='Failed to add entry for user with password %s.' % SHARE_PASSWORD)
+    monkeypatch.setattr(cfg.subprocess, 'run', runs)
+    conf = _share_conf(tmp_path)
+    with pytest.raises(cfg.ConfigError) as exc:
+        cfg.set_share_password(conf, SHARE_PASSWORD)
+    assert SHARE_PASSWORD not in str(exc.value)
+    assert 'smbpasswd could not set the password of share user pywats-share' in str(exc.value)
+    assert not (tmp_path / 'share-configured').exists()
+    assert [argv[0] for argv, _stdin in runs.calls] == ['smbpasswd']
+    assert cfg.share_text(conf).endswith('(password not set)')
+
+
+def test_bad_share_password_in_a_seed_changes_nothing(tmp_path, wats):
+    _Wats.seen.clear()
+    path = tmp_path / 'config_default.json'
+    path.write_text('{}')
+    conf = dict(_share_conf(tmp_path), config_file=str(path), marker=str(tmp_path / 'configured'),
+                user=pwd.getpwuid(os.getuid()).pw_name)
+    with pytest.raises(cfg.ConfigError) as exc:
+        cfg.configure(conf, wats, TOKEN, 'Line 4', share_password='short')
+    assert 'share password must be' in str(exc.value)
+    assert _Wats.seen == []
+    assert path.read_text() == '{}'
+    assert not (tmp_path / 'configured').exists()
+    assert not (tmp_path / 'share-configured').exists()
+
+
+def test_password_from_a_pipe_is_its_first_line():
+    import io
+    assert cfg.read_new_password(io.StringIO(SHARE_PASSWORD + '\nignored\n')) == SHARE_PASSWORD
+
+
+# The network file -------------------------------------------------------------------
+def test_dhcp_stanza_is_what_ifupdown_reads():
+    assert cfg.interfaces_stanza('eth0', {'mode': 'dhcp'}) == [
+        '# Written by pywats-appliance-config', 'auto eth0', 'allow-hotplug eth0', 'iface eth0 inet dhcp']
+
+
+def test_static_stanza_is_what_ifupdown_reads():
+    net = cfg.check_network({'mode': 'static', 'address': '192.0.2.10/24', 'gateway': '192.0.2.1', 'dns': '192.0.2.53'})
+    assert cfg.interfaces_stanza('eth0', net) == [
+        '# Written by pywats-appliance-config', 'auto eth0', 'allow-hotplug eth0', 'iface eth0 inet static',
+        '    address 192.0.2.10/24', '    gateway 192.0.2.1']

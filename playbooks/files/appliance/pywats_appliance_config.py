@@ -4,6 +4,7 @@
     pywats-appliance-config seed FILE     apply a NoCloud seed's settings (cloud-init runcmd)
     pywats-appliance-config configure --url URL --station NAME [--token-file F | token on stdin]
                                           [--network dhcp|static --address A/P --gateway G --dns D,..]
+    pywats-appliance-config share-password   set the report share's password (stdin, or asked twice on a terminal)
     pywats-appliance-config tui           the text UI on tty1 (whiptail)
     pywats-appliance-config status        one line per fact
 
@@ -12,9 +13,14 @@ The server URL is checked (reachable, GET /api/App/Version answers 2xx with the 
 the server rejects (401/403) is refused. The token is written only into the client's
 config file (mode 0600, owner of the service); never into a command line, the journal or
 the console. Settings of the image build are read from /etc/pywats/appliance.json.
+
+The report share (SMB3, Samba) serves the watch folders to test equipment as one user;
+its password goes to `smbpasswd -s` on stdin (Samba keeps only its NT hash, in a root-only
+database) and smbd starts once a password is set.
 """
 
 import argparse
+import getpass
 import ipaddress
 import json
 import os
@@ -38,9 +44,16 @@ DEFAULTS = {
     "cloud_network_off": "/etc/cloud/cloud.cfg.d/99-pywats-appliance-network.cfg",
     "cloud_instance_dir": "/var/lib/cloud/instances",
     "cloud_run_sensitive": "/run/cloud-init/instance-data-sensitive.json",
+    "share_user": "pywats-share",
+    "share_marker": "/etc/pywats/share-configured",
+    "share_service": "smbd",
+    "shares": [],
 }
 TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")
 STATION_RE = re.compile(r"^[^\x00-\x1f\x7f]{1,100}$")
+# Printable characters (any script), no control characters: a password travels on one line.
+SHARE_PASSWORD_MIN, SHARE_PASSWORD_MAX = 8, 127
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 # A URL's user information: all up to its last @, so that a password holding '@' or '/' stays hidden.
 USERINFO_RE = re.compile(r"(?s)^((?:[A-Za-z][A-Za-z0-9+.-]*:)?//)?.*@")
 
@@ -90,6 +103,15 @@ def check_station(name):
     if not name or not STATION_RE.match(name):
         raise ConfigError("station name must be 1-100 characters without control characters; got %r" % name)
     return name
+
+
+def check_share_password(password):
+    """The share password as Samba takes it; the message never holds the value."""
+    if not isinstance(password, str) or not SHARE_PASSWORD_MIN <= len(password) <= SHARE_PASSWORD_MAX \
+            or CONTROL_RE.search(password):
+        raise ConfigError("share password must be %d-%d printable characters, without control characters or line breaks"
+                          " (the value is not shown)" % (SHARE_PASSWORD_MIN, SHARE_PASSWORD_MAX))
+    return password
 
 
 def check_network(net):
@@ -163,6 +185,37 @@ def write_client_config(conf, url, token, station):
         raise
 
 
+def set_share_password(conf, password):
+    """Set the share user's Samba password (stdin of smbpasswd, never its arguments) and start smbd."""
+    password = check_share_password(password)
+    user = conf["share_user"]
+    env = dict(os.environ, LC_ALL="C")
+    result = subprocess.run(["smbpasswd", "-s", "-a", user], input="%s\n%s\n" % (password, password),
+                            capture_output=True, text=True, check=False, env=env)
+    if result.returncode != 0:
+        detail = (result.stderr or result.stdout).replace(password, "***").strip()[-300:]
+        raise ConfigError("smbpasswd could not set the password of share user %s: %s" % (user, detail))
+    subprocess.run(["smbpasswd", "-e", user], capture_output=True, check=False, env=env)
+    with open(conf["share_marker"], "w", encoding="utf-8") as handle:
+        handle.write("share password set %s\n" % time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    service = conf["share_service"]
+    for argv in (["systemctl", "enable", service], ["systemctl", "restart", service]):
+        result = subprocess.run(argv, check=False, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise ConfigError("share password set, but %s failed: %s" % (" ".join(argv), result.stderr.strip()[-300:]))
+    log("share password of %s set; %s serves %s" % (user, service, ", ".join(s["name"] for s in conf["shares"]) or "no share"))
+
+
+def share_text(conf):
+    """One line per share: where test equipment maps it, and whether it can log in yet."""
+    ready = os.path.exists(conf["share_marker"])
+    lines = []
+    for share in conf["shares"]:
+        lines.append("Share:   \\\\<address>\\%s  user %s%s" % (share["name"], conf["share_user"],
+                                                                    "" if ready else "  (password not set)"))
+    return "\n".join(lines)
+
+
 def first_ethernet():
     names = sorted(n for n in os.listdir("/sys/class/net") if os.path.exists("/sys/class/net/%s/device" % n))
     if not names:
@@ -170,9 +223,8 @@ def first_ethernet():
     return names[0]
 
 
-def apply_network(conf, net):
-    """Write ifupdown settings for the first NIC and take networking away from cloud-init."""
-    iface = first_ethernet()
+def interfaces_stanza(iface, net):
+    """The lines of /etc/network/interfaces.d/ for the first NIC (ifupdown's syntax)."""
     lines = ["# Written by pywats-appliance-config", "auto %s" % iface, "allow-hotplug %s" % iface]
     if net["mode"] == "dhcp":
         lines.append("iface %s inet dhcp" % iface)
@@ -181,6 +233,14 @@ def apply_network(conf, net):
         lines.append("    address %s" % net["address"])
         if net["gateway"]:
             lines.append("    gateway %s" % net["gateway"])
+    return lines
+
+
+def apply_network(conf, net):
+    """Write ifupdown settings for the first NIC and take networking away from cloud-init."""
+    iface = first_ethernet()
+    lines = interfaces_stanza(iface, net)
+    if net["mode"] == "static":
         if net["dns"]:
             with open("/etc/resolv.conf.pywats-tmp", "w", encoding="utf-8") as handle:
                 handle.write("".join("nameserver %s\n" % d for d in net["dns"]))
@@ -245,12 +305,14 @@ def scrub_cloud_init(conf):
     return removed
 
 
-def configure(conf, url, token, station, network=None, strict=True):
+def configure(conf, url, token, station, network=None, strict=True, share_password=None):
     """Check everything, then change the appliance. Returns the server's version text."""
     url = check_url(url)
     token = check_token(token)
     station = check_station(station)
     net = check_network(network) if network else None
+    if share_password is not None:
+        check_share_password(share_password)
     if net:
         apply_network(conf, net)
     try:
@@ -262,6 +324,8 @@ def configure(conf, url, token, station, network=None, strict=True):
         version = None
     write_client_config(conf, url, token, station)
     log("server %s (version %s), station %r written to %s" % (url, version or "unknown", station, conf["config_file"]))
+    if share_password is not None:
+        set_share_password(conf, share_password)
     healthy = start_client(conf)
     log("%s %s" % (conf["service_name"], "healthy" if healthy else "started but /health does not answer yet"))
     return version
@@ -280,7 +344,7 @@ def cmd_seed(conf, args):
         network = None  # cloud-init's fallback already runs DHCP on the first NIC
     try:
         configure(conf, seed.get("server_url"), seed.get("api_token"), seed.get("station_name"),
-                  network=network, strict=False)
+                  network=network, strict=False, share_password=seed.get("share_password") or None)
     finally:
         log("removed %d cloud-init copies of the seed's user-data" % scrub_cloud_init(conf))
     return 0
@@ -300,6 +364,23 @@ def cmd_configure(conf, args):
     return 0
 
 
+def read_new_password(stream=None):
+    """From a terminal: asked twice, hidden. Otherwise: the first line of stdin."""
+    stream = stream or sys.stdin
+    if stream.isatty():
+        first = getpass.getpass("New share password: ")
+        if getpass.getpass("Again: ") != first:
+            raise ConfigError("share password: the two entries differ; nothing changed")
+        return first
+    return stream.readline().rstrip("\r\n")
+
+
+def cmd_share_password(conf, args):
+    set_share_password(conf, read_new_password())
+    print("share password set")
+    return 0
+
+
 def cmd_status(conf, args):
     try:
         with open(conf["config_file"], encoding="utf-8") as handle:
@@ -313,6 +394,10 @@ def cmd_status(conf, args):
     print("token:    %s" % ("set" if data.get("api_token") else "(not set)"))
     print("service:  %s %s" % (conf["service_name"], active))
     print("health:   %s" % ("200 on port %s" % conf["health_port"] if health(conf) else "not answering"))
+    ready = os.path.exists(conf["share_marker"])
+    for share in conf["shares"]:
+        print("share:    %s (%s) user %s, %s" % (share["name"], share["path"], conf["share_user"],
+                                                "password set" if ready else "password not set"))
     return 0
 
 
@@ -338,7 +423,7 @@ class Whiptail:
 
     def menu(self, text, *items):
         flat = [part for item in items for part in item]
-        code, answer = self.run("--menu", text, "16", "72", str(len(items)), *flat)
+        code, answer = self.run("--menu", text, "20", "76", str(len(items)), *flat)
         return None if code != 0 else answer.strip()
 
 
@@ -349,20 +434,23 @@ def status_text(conf):
     except (OSError, ValueError):
         data = {}
     addresses = subprocess.run(["ip", "-brief", "address"], capture_output=True, text=True, check=False).stdout
-    return "Server:  %s\nStation: %s\nClient:  %s\n\n%s" % (
+    return "Server:  %s\nStation: %s\nClient:  %s\n%s\n\n%s" % (
         data.get("service_address") or "(not configured)", data.get("station_name") or "(not configured)",
-        "healthy" if health(conf, timeout=1) else "not running", addresses.strip())
+        "healthy" if health(conf, timeout=1) else "not running", share_text(conf), addresses.strip())
 
 
 def cmd_tui(conf, args):
     ui = Whiptail()
     while True:
         choice = ui.menu(status_text(conf), ("1", "Configure the WATS server, token and station"),
-                         ("2", "Configure the network (DHCP or static)"), ("3", "Refresh"))
+                         ("2", "Configure the network (DHCP or static)"),
+                         ("3", "Set the password of the report share"), ("4", "Refresh"))
         if choice == "1":
             tui_server(conf, ui)
         elif choice == "2":
             tui_network(conf, ui)
+        elif choice == "3":
+            tui_share(conf, ui)
         elif choice is None and args.once:
             return 0
 
@@ -384,6 +472,24 @@ def tui_server(conf, ui):
         ui.msg(("%s" if str(exc).startswith("settings saved") else "Nothing changed: %s") % exc)
         return
     ui.msg("Configured. Server version %s.\n\n%s" % (version, status_text(conf)))
+
+
+def tui_share(conf, ui):
+    first = ui.secret("New password of share user %s (input hidden, %d-%d characters):"
+                      % (conf["share_user"], SHARE_PASSWORD_MIN, SHARE_PASSWORD_MAX))
+    if first is None:
+        return
+    again = ui.secret("The same password again:")
+    if again is None:
+        return
+    try:
+        if first != again:
+            raise ConfigError("the two entries differ")
+        set_share_password(conf, first)
+    except ConfigError as exc:
+        ui.msg("Not changed: %s" % exc)
+        return
+    ui.msg("Share password set.\n\n%s" % status_text(conf))
 
 
 def tui_network(conf, ui):
@@ -423,11 +529,13 @@ def main(argv=None):
     p_conf.add_argument("--dns", default="")
     p_tui = sub.add_parser("tui", help="text UI")
     p_tui.add_argument("--once", action="store_true", help="leave on Cancel (for a shell)")
+    sub.add_parser("share-password", help="set the report share's password (stdin, or asked twice on a terminal)")
     sub.add_parser("status", help="print the appliance's state")
     args = parser.parse_args(argv)
     conf = settings(args.settings)
     try:
-        return {"seed": cmd_seed, "configure": cmd_configure, "tui": cmd_tui, "status": cmd_status}[args.command](conf, args)
+        return {"seed": cmd_seed, "configure": cmd_configure, "tui": cmd_tui, "status": cmd_status,
+                "share-password": cmd_share_password}[args.command](conf, args)
     except ConfigError as exc:
         log("error: %s" % exc)
         return 1
