@@ -12,10 +12,12 @@ REPO = Path(__file__).resolve().parents[2]
 # What a user of the collection gets, by top-level entry; every other path in the
 # tarball is a packaging defect. docs/, awx/ (the surveys awx_configure reads) and
 # inventories/example/ (the README's starting point for a fleet) are for users too.
-SHIPPED_DIRS = ('roles', 'plugins', 'playbooks', 'meta', 'docs', 'awx', 'changelogs', 'inventories')
-SHIPPED_FILES = ('README.md', 'LICENSE', 'CHANGELOG.rst', 'CHANGELOG.md')
+SHIPPED_DIRS = ('roles', 'plugins', 'playbooks', 'meta', 'docs', 'awx', 'changelogs', 'inventories', 'LICENSES')
+# The lint configuration ships, so that the tarball lints as this tree does.
+LINT_CONFIG = ('.ansible-lint', '.ansible-lint-ignore', '.yamllint')
+SHIPPED_FILES = ('README.md', 'LICENSE', 'CHANGELOG.rst', 'CHANGELOG.md', 'SECURITY.md') + LINT_CONFIG
 # Parts of the shipped directories that are for development only.
-DEV_ONLY = ('changelogs/fragments', 'inventories/local')
+DEV_ONLY = ('changelogs/fragments', 'inventories/local', 'docs/testing.md')
 # Written by ansible-galaxy into every tarball.
 GENERATED = ('MANIFEST.json', 'FILES.json')
 

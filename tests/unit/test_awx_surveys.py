@@ -25,6 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SURVEY_DIR = ROOT / 'awx' / 'surveys'
 PLAYBOOK_DIR = ROOT / 'playbooks'
 CONFIGURE = PLAYBOOK_DIR / 'awx_configure.yml'
+# The awx.awx tasks, which awx_configure.yml includes once it found awx.awx.
+CONFIGURE_OBJECTS = PLAYBOOK_DIR / 'tasks' / 'awx_configure_objects.yml'
 ROLE_DEFAULTS = ROOT / 'roles' / 'pywats_client' / 'defaults' / 'main.yml'
 
 EXPECTED = ('deploy', 'upgrade', 'uninstall', 'preflight', 'status')
@@ -205,7 +207,11 @@ def test_survey_defaults_match_the_playbook_and_role(path, role_defaults):
 def _configure_tasks():
     plays = _load_yaml(CONFIGURE)
     assert isinstance(plays, list) and len(plays) == 1
-    return plays[0], plays[0]['tasks']
+    includes = [t for t in plays[0]['tasks'] if 'ansible.builtin.include_tasks' in t]
+    assert [t['ansible.builtin.include_tasks'] for t in includes] == ['tasks/awx_configure_objects.yml']
+    blocks = _load_yaml(CONFIGURE_OBJECTS)
+    assert len(blocks) == 1 and 'group/awx.awx.controller' in blocks[0]['module_defaults']
+    return plays[0], plays[0]['tasks'] + blocks[0]['block']
 
 
 def _task(tasks, module):
@@ -243,7 +249,7 @@ def test_configure_token_handling():
     assert fields[0]['secret'] is True
     assert ctype['injectors'] == {'extra_vars': {'pywats_client_api_token': '{{ api_token }}'}}
     # !unsafe: AWX, not Ansible, renders the injector.
-    assert '!unsafe "{{ api_token }}"' in CONFIGURE.read_text(encoding='utf-8')
+    assert '!unsafe "{{ api_token }}"' in CONFIGURE_OBJECTS.read_text(encoding='utf-8')
 
     credential = _task(tasks, 'awx.awx.credential')
     assert credential['awx.awx.credential']['inputs'] == {'api_token': '{{ pywats_awx_api_token }}'}

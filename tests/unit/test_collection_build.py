@@ -36,10 +36,11 @@ REQUIRED = (
     'playbooks/deploy.yml', 'playbooks/upgrade.yml', 'playbooks/status.yml', 'playbooks/uninstall.yml',
     'playbooks/awx_configure.yml', 'awx/surveys/deploy.json',
     'docs/awx.md', 'docs/windows.md', 'inventories/example/hosts.yml',
+    'LICENSES/GPL-3.0-or-later.txt', '.ansible-lint', '.ansible-lint-ignore', '.yamllint',
 )
 # First path components (or whole paths) that must never ship.
 FORBIDDEN_TOP = {'molecule', 'tests', 'scripts', 'benchmarks', 'ee', 'Makefile', 'requirements-dev.txt',
-                 'galaxy.yml'}
+                 'galaxy.yml', 'CONTRIBUTING.md'}
 # A developer's tree: what `make test`, ansible-lint, ansible-test, editors and
 # earlier builds leave behind.
 LITTER = (
@@ -94,10 +95,10 @@ def test_tarball_has_every_required_file(built):
 
 
 def test_tarball_has_no_development_files(built):
-    offending = sorted(name for name in built
-                       if name.split('/', 1)[0] in FORBIDDEN_TOP
+    offending = sorted(name for name in built if name not in collection.LINT_CONFIG
+                       and (name.split('/', 1)[0] in FORBIDDEN_TOP
                        or any(part.startswith('.') or part == '__pycache__' for part in name.split('/'))
-                       or name.startswith(('changelogs/fragments/', 'inventories/local/')))
+                       or name.startswith(('changelogs/fragments/', 'inventories/local/'))))
     assert not offending, offending
 
 
