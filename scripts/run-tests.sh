@@ -123,10 +123,11 @@ no_jinja_programs() {
 
 # shellcheck disable=SC2329  # run through stage()
 # antsibull-docs checks the docs of every plugin and role entry point the way the
-# docsite renders them (markup such as O() must name a real option).
+# docsite renders them (markup such as O() must name a real option). galaxy-import.sh
+# lints the built tarball as shipped and runs Galaxy's importer on it.
 lint() {
   yamllint -s . && ansible-lint --profile production -q && python scripts/check-argspecs.py &&
-    antsibull-docs lint-collection-docs --plugin-docs . && no_jinja_programs
+    antsibull-docs lint-collection-docs --plugin-docs . && no_jinja_programs && scripts/galaxy-import.sh
 }
 
 for s in "${stages[@]}"; do
