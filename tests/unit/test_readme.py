@@ -6,10 +6,11 @@
 
 - the dependency list of the install section is galaxy.yml's `dependencies`, names
   and ranges;
-- the phase tags it lists are the tags the role's task trees carry;
+- the phase tags docs/linux.md lists are the tags the role's task trees carry;
 - the vault variable for the station token has one name in the README, docs/,
   inventories/, playbooks/ and awx/, and the example inventory defines that one;
-- the links to docs/ it gives resolve to files.
+- it links to every page of docs/;
+- its platform table is what each role's meta/main.yml tells Galaxy.
 
 Run: python -m pytest tests/unit/test_readme.py -q
 """
@@ -57,9 +58,10 @@ def _role_tags():
     return {tag for tag in tags if tag.startswith('pywats_client_')}
 
 
-def test_readme_lists_the_phase_tags_the_role_carries():
-    readme_tags = set(re.findall(r'^\| `(pywats_client_[a-z_]+)` \|', README, re.M)) & (PHASE_TAGS | _role_tags())
-    assert readme_tags == PHASE_TAGS
+def test_linux_docs_list_the_phase_tags_the_role_carries():
+    linux = (ROOT / 'docs' / 'linux.md').read_text(encoding='utf-8')
+    listed = set(re.findall(r'^\| `(pywats_client_[a-z_]+)` \|', linux, re.M)) & (PHASE_TAGS | _role_tags())
+    assert listed == PHASE_TAGS
     assert _role_tags() == PHASE_TAGS
 
 
@@ -77,8 +79,53 @@ def test_one_vault_variable_name_for_the_token():
     assert vault['pywats_client_api_token'] == '{{ vault_pywats_client_api_token }}'
 
 
-def test_readme_links_to_docs_resolve():
-    links = re.findall(r'\]\((docs/[^)#]+)(?:#[^)]*)?\)', README)
-    assert 'docs/testing.md' in links
-    for link in links:
-        assert (ROOT / link).is_file(), link
+def test_readme_links_to_every_page_of_docs():
+    """The README is the collection's front page: each page under docs/ is one link away
+    (tests/unit/test_shipped_docs.py checks that every link resolves)."""
+    repository = _load_yaml(ROOT / 'galaxy.yml')['repository'].rstrip('/')
+    links = set(re.findall(re.escape(repository) + r'/blob/main/(docs/[^)#]+)', README))
+    assert links == {p.relative_to(ROOT).as_posix() for p in (ROOT / 'docs').glob('*.md')} - {'docs/architecture.md'}
+
+
+# The README's platform table, by row: Galaxy's platform name and how a version cell
+# names Galaxy's versions (Debian and Ubuntu by code name, the others by number).
+GALAXY_PLATFORMS = {
+    'Debian (x86_64)': 'Debian', 'Debian (aarch64)': 'Debian', 'Ubuntu': 'Ubuntu',
+    'RHEL, Rocky, Alma': 'EL', 'Windows Server': 'Windows',
+    'Windows IoT Enterprise LTSC': None,   # Galaxy has no platform for it: covered by Windows
+}
+
+
+def _platform_table():
+    match = re.search(r'<!-- platforms:[^>]*-->\n(.*?)<!-- /platforms -->', README, re.S)
+    assert match, 'the README has no platform table between the platforms markers'
+    rows = [[cell.strip() for cell in line.strip().strip('|').split('|')]
+            for line in match.group(1).splitlines() if line.startswith('|') and not line.startswith('|---')]
+    header, rows = rows[0], rows[1:]
+    roles = [re.sub(r'`([a-z_]+)`.*', r'\1', cell) for cell in header[2:]]
+    return roles, rows
+
+
+def _galaxy_versions(cell):
+    versions = []
+    for item in cell.split(','):
+        item = item.strip()
+        named = re.search(r'\(([a-z]+)\)', item)
+        versions.append(named.group(1) if named else item)
+    return versions
+
+
+def test_role_platforms_in_meta_are_the_readme_table():
+    roles, rows = _platform_table()
+    assert sorted(roles) == sorted(p.name for p in (ROOT / 'roles').iterdir() if p.is_dir())
+    expected = {role: {} for role in roles}
+    for row in rows:
+        assert row[0] in GALAXY_PLATFORMS, 'unknown platform row {0!r}'.format(row[0])
+        platform = GALAXY_PLATFORMS[row[0]]
+        for role, cell in zip(roles, row[2:]):
+            if platform and cell not in ('—', '-', ''):
+                expected[role].setdefault(platform, set()).update(_galaxy_versions(row[1]))
+    for role in roles:
+        meta = _load_yaml(ROOT / 'roles' / role / 'meta' / 'main.yml')['galaxy_info']['platforms']
+        listed = {p['name']: {str(v) for v in p['versions']} for p in meta}
+        assert listed == expected[role], '{0}: meta/main.yml lists {1}, the README {2}'.format(role, listed, expected[role])
