@@ -2,7 +2,8 @@
 # Run the test stages in order and print how long each took.
 #   scripts/run-tests.sh              every stage
 #   scripts/run-tests.sh lint unit    only these
-# Stages: lint, sanity, unit, dispatch, windows, wine (a Windows station under Wine: the role's
+# Stages: lint, sanity, core-range (sanity on every ansible-core minor meta/runtime.yml claims,
+# unit and dispatch on the oldest: scripts/core-range.sh), unit, dispatch, windows, wine (a Windows station under Wine: the role's
 # Windows rendering applied and the real client run as a service in pywin32's host), hotfixes, wheelhouse, integration, fleet (four
 # stations run deploy, upgrade, status and uninstall as AWX jobs through ansible-runner),
 # container (the role pywats_client_container on this machine's Docker engine), arm64 (Debian 12
@@ -17,7 +18,7 @@ cd "$(dirname "$0")/.." || exit 2
 # (its own image, ports and names) run beside the stages that drive station containers, which
 # mostly wait on apt, pip and health checks. The controller lane's output follows once both
 # lanes are done. PYWATS_TEST_LANES=1 runs every stage one after the other.
-controller_lane=(lint sanity unit dispatch windows wine hotfixes container arm64)
+controller_lane=(lint sanity core-range unit dispatch windows wine hotfixes container arm64)
 hosts_lane=(integration fleet molecule benchmark)
 if [ $# -eq 0 ] && [ "${PYWATS_TEST_LANES:-2}" != 1 ]; then
   mkdir -p .cache/test-logs
@@ -134,6 +135,7 @@ for s in "${stages[@]}"; do
   case "$s" in
     lint) stage lint lint ;;
     sanity) stage sanity scripts/sanity.sh ;;
+    core-range) stage core-range scripts/core-range.sh ;;
     unit) stage unit run_pytest -q tests/unit ;;
     dispatch) stage dispatch run_pytest -q tests/dispatch ;;
     # The role for Windows stations, as far as it runs without one (molecule/windows needs a real host).
@@ -157,7 +159,7 @@ for s in "${stages[@]}"; do
     molecule)
       for sc in $scenarios; do stage "molecule $sc" molecule test -s "$sc"; done ;;
     benchmark) stage benchmark benchmarks/run.sh --quick ;;
-    *) echo "unknown stage '$s' (allowed: lint sanity unit dispatch windows wine hotfixes wheelhouse integration fleet container arm64 molecule benchmark)" >&2; exit 2 ;;
+    *) echo "unknown stage '$s' (allowed: lint sanity core-range unit dispatch windows wine hotfixes wheelhouse integration fleet container arm64 molecule benchmark)" >&2; exit 2 ;;
   esac
 done
 

@@ -2,16 +2,33 @@
 # Run `ansible-test sanity` on this collection, as CI does.
 #   scripts/sanity.sh                   every sanity test
 #   scripts/sanity.sh --test pylint     arguments go on to `ansible-test sanity`
-# The controller is Python 3.11 (the project venv). `compile` and `import` also run for
-# the modules on the Pythons of the Debian releases they run on (3.9 for 11, 3.13 for 13)
-# when a real interpreter of that version is found (SANITY_TARGET_PYTHONS="..." to change).
+# The controller is the venv's Python (the project venv, or SANITY_VENV: scripts/core-range.sh
+# runs this with each ansible-core's own). `compile` and `import` also run for the modules
+# on the Pythons of the Debian releases they run on (3.9 for 11, 3.13 for 13) when that
+# ansible-test supports the version and a real interpreter of it is found
+# (SANITY_TARGET_PYTHONS="..." to change).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-export PATH="$root/.venv/bin:$PATH"
-work=$root/.cache/sanity
+venv=${SANITY_VENV:-$root/.venv}
+# The project venv after it still lends its tools (shellcheck for the shellcheck test).
+export PATH="$venv/bin:$root/.venv/bin:$PATH"
+work=${SANITY_WORK:-$root/.cache/sanity}
 dest=$work/ansible_collections/virinco/pywats
 targets=${SANITY_TARGET_PYTHONS-"3.9 3.13"}
+controller=$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+# What this ansible-test runs on: the controller Pythons and every target Python it knows.
+# A target Python newer than the ansible-core release is unknown to it (2.16 stops at 3.12).
+read -r -a supported < <(python -c '
+from ansible_test._internal import constants
+print(*constants.SUPPORTED_PYTHON_VERSIONS)')
+read -r -a controller_supported < <(python -c '
+from ansible_test._internal import constants
+print(*constants.CONTROLLER_PYTHON_VERSIONS)')
+if [[ " ${controller_supported[*]} " != *" $controller "* ]]; then
+  echo "sanity: ansible-test $(ansible --version | head -1) runs on Python ${controller_supported[*]}, not $controller" >&2
+  exit 1
+fi
 
 # ansible-test only tests a tree at .../ansible_collections/NAMESPACE/NAME: copy the
 # collection's files there afresh (tracked and new ones, not what .gitignore ignores).
@@ -38,9 +55,9 @@ if command -v git >/dev/null; then git init -q "$dest"; fi
 # say on a machine with full network access, is left alone. (The pinned pip version is
 # read from ansible-test itself, so an ansible-core upgrade carries on working.)
 pip_version=$(python -c '
-import types
+import sys, types
 from ansible_test._internal.python_requirements import get_venv_packages
-print(get_venv_packages(types.SimpleNamespace(version="3.11"))["pip"])')
+print(get_venv_packages(types.SimpleNamespace(version=sys.argv[1]))["pip"])' "$controller")
 get_pip=$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py
 if [ ! -s "$get_pip" ] || grep -q 'virinco.pywats get-pip stand-in' "$get_pip"; then
   install -D -m 0644 scripts/sanity-get-pip.py "$get_pip"
@@ -81,6 +98,10 @@ rm -rf "$bin"
 mkdir -p "$bin"
 found=()
 for v in $targets; do
+  if [[ " ${supported[*]} " != *" $v "* ]]; then
+    echo "sanity: this ansible-test knows Python ${supported[*]}, so no compile and import test on $v" >&2
+    continue
+  fi
   real=$(real_python "$v")
   if [ -n "$real" ]; then
     ln -s "$real" "$bin/python$v"
@@ -93,7 +114,7 @@ done
 cd "$dest"
 # Every run goes ahead, so one failure does not hide another; any failure fails the script.
 rc=0
-ansible-test sanity --python 3.11 --color no "$@" || rc=1
+ansible-test sanity --python "$controller" --color no "$@" || rc=1
 if [ $# -eq 0 ]; then
   for v in "${found[@]}"; do
     PATH="$bin:$PATH" ansible-test sanity --python "$v" --test compile --test import --color no || rc=1

@@ -15,6 +15,7 @@ distribution, and the rendered files.
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
+import base64
 import json
 import os
 import shutil
@@ -189,7 +190,7 @@ def test_rendered_unit(resolved, station):
 @pytest.mark.parametrize('station', sorted(EXPECTED))
 def test_rendered_config_and_sysctl(resolved, station):
     rendered = resolved[station][1]
-    config = json.loads(rendered['config'])
+    config = json.loads(base64.b64decode(rendered['config_b64']).decode('utf-8'))
     assert config['service_address'] == 'https://wats.example.com'
     assert [c['watch_folder'] for c in config['converters']] == [WATCH]
     assert config['converters'][0]['module_path'].endswith('.TeradyneICTConverter')
