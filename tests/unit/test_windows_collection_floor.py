@@ -42,7 +42,8 @@ FIRST_RELEASE = {
         "win_command": "0.2.0", "win_copy": "0.2.0", "win_file": "0.2.0", "win_find": "0.2.0",
         "win_get_url": "0.2.0", "win_package": "0.2.0", "win_ping": "0.2.0", "win_reboot": "0.2.0",
         "win_reg_stat": "0.2.0", "win_regedit": "0.2.0", "win_service": "0.2.0",
-        "win_service_info": "0.2.0", "win_stat": "0.2.0", "win_uri": "0.2.0", "win_user_right": "0.2.0",
+        "win_service_info": "0.2.0", "win_stat": "0.2.0", "win_template": "0.2.0", "win_uri": "0.2.0",
+        "win_user_right": "0.2.0",
         "win_wait_for": "0.2.0",
     },
     "community.windows": {
