@@ -1,252 +1,259 @@
-"""Boot test of the pyWATS appliance under qemu (software emulation).
+"""Boot test of the pyWATS appliance under qemu (KVM when /dev/kvm is usable, else TCG).
 
-    python3 tests/appliance/boot_test.py [--image PATH] [--work-dir DIR] [--port-base 18610]
+    python3 tests/appliance/boot_test.py [--image PATH] [--work-dir DIR] [--port-base 18610] [--tcg]
 
-1. starts the WATS stand-in on 127.0.0.1 with a fresh token;
-2. makes a NoCloud seed with the appliance_seed playbook pointing at the stand-in
-   (http://10.0.2.100 inside qemu's user network, forwarded by guestfwd to loopback);
-3. boots a throw-away overlay of the qcow2 with that seed, qemu user networking with
-   restrict=on (no traffic leaves qemu except the forwards), hostfwd of the client's
-   health port to 127.0.0.1 only;
-4. asserts: /health answers 200 from the host; the stand-in saw GET /api/App/Version
-   with the station's token (from the configurator's check and from the client itself);
-   the token appears nowhere on the serial console;
-5. powers the VM off through ACPI, boots it again without the seed, and asserts that it
-   is healthy again and calls the stand-in with the token again.
+1. starts the WATS stand-in on 127.0.0.1 with a fresh token, and makes a NoCloud seed
+   with the appliance_seed playbook (stand-in at http://10.0.2.100 inside qemu's user
+   network, relayed by guestfwd to loopback; a fresh share password);
+2. boots a throw-away qcow2 overlay with that seed: qemu user networking with
+   restrict=on, hostfwd of the health port and of SMB (445) to 127.0.0.1 only;
+3. boot 1: /health 200 from the host; the client calls the stand-in with the token; a
+   WSJF report copied into the share with smbclient (SMB3, encrypted) reaches the
+   stand-in exactly once and its file ends in Done; Done is read-only to the share user;
+   a wrong password, a guest and SMB2 are refused; neither the token nor the share
+   password is on the serial console. Prints power-on to /health and to first upload;
+4. powers off through ACPI, boots without the seed: the same again; then snapshot and
+   restore (savevm/loadvm on the overlay) with a report dropped in between while the
+   stand-in refuses uploads, the guest clock's jump measured and set through the guest
+   agent, the client healthy and the report dropped again uploaded once;
+5. powers off and reads the disk: neither secret in any file (the token only in the
+   client's config) nor in the journal.
 
-Waits are bounded but generous (software emulation on a shared machine). Prints a
-transcript and ends with "N passed, N failed".
+Prints a transcript and ends with "N passed, N failed".
 """
 
 import argparse
-import json
 import os
-import secrets
-import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
+import uuid
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-GUEST_SERVER = "10.0.2.100"  # inside qemu's user network only; never a real address
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from tui_test import ConsoleUI, check_console_ui_files, console_ui_files, static_forward  # noqa: E402  pylint: disable=wrong-import-position
+from vm import Failed, Harness  # noqa: E402  pylint: disable=wrong-import-position
 
-
-class Failed(Exception):
-    pass
+SHARE = "inbox"
+TOKEN_FILES = ("/var/lib/pywats/config_default.json", "/var/lib/pywats/config_default.json.bak")
 
 
-class Run:
+class BootTest(Harness):
+
     def __init__(self, args):
-        self.args = args
-        self.work = args.work_dir
-        self.standin_port = args.port_base
-        self.health_port = args.port_base + 1
-        self.qmp_path = os.path.join(self.work, "qmp.sock")
-        self.qemu = None
-        self.results = []
-        self.token = secrets.token_urlsafe(24)
-        self.start = time.monotonic()
+        super().__init__(args, "boot-test")
+        self.seed = os.path.join(self.work, "seed.iso")
+        self.first_upload = None
 
-    # Helpers -------------------------------------------------------------------------
-    def log(self, message):
-        print("[%6.0f s] %s" % (time.monotonic() - self.start, message), flush=True)
-
-    def check(self, name, ok, detail=""):
-        self.results.append((name, bool(ok)))
-        self.log("%s: %s%s" % ("PASS" if ok else "FAIL", name, " (%s)" % detail if detail else ""))
-        return ok
-
-    def standin(self, method, path):
-        request = urllib.request.Request("http://127.0.0.1:%d/_standin/%s" % (self.standin_port, path), method=method)
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read() or b"null")
-
-    def health(self):
-        try:
-            with urllib.request.urlopen("http://127.0.0.1:%d/health" % self.health_port, timeout=5) as response:
-                return response.status, response.read(2000).decode("utf-8", "replace")
-        except urllib.error.HTTPError as exc:
-            return exc.code, ""
-        except (urllib.error.URLError, OSError):
-            return None, ""
-
-    def console(self, boot):
-        path = os.path.join(self.work, "console-%d.log" % boot)
-        try:
-            with open(path, encoding="utf-8", errors="replace") as handle:
-                return handle.read()
-        except FileNotFoundError:
-            return ""
-
-    # Setup ---------------------------------------------------------------------------
     def prepare(self):
-        if os.path.isdir(self.work):
-            shutil.rmtree(self.work)
-        os.makedirs(self.work, mode=0o700)
-        token_file = os.path.join(self.work, "token")
-        fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(self.token)
-        subprocess.run([os.path.join(REPO, "scripts", "standin.sh"), "start", str(self.standin_port),
-                        os.path.join(self.work, "standin"), token_file], check=True)
-        seed_vars = os.path.join(self.work, "seed-vars.json")
-        fd = os.open(seed_vars, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            json.dump({"pywats_appliance_seed_server_url": "http://%s" % GUEST_SERVER,
-                       "pywats_appliance_seed_api_token": self.token,
-                       "pywats_appliance_seed_station_name": "Appliance boot test",
-                       "pywats_appliance_seed_output": os.path.join(self.work, "seed.iso")}, handle)
-        started = time.monotonic()
-        subprocess.run(["ansible-playbook", "virinco.pywats.appliance_seed", "-e", "@" + seed_vars],
-                       check=True, stdout=subprocess.DEVNULL)
-        self.log("seed ISO made with the appliance_seed playbook in %.0f s" % (time.monotonic() - started))
-        self.overlay = os.path.join(self.work, "disk.qcow2")
-        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", os.path.abspath(self.args.image),
-                        self.overlay], check=True)
+        self.start_standin()
+        self.choose_accel()
+        self.make_seed({"pywats_appliance_seed_server_url": "http://10.0.2.100",
+                        "pywats_appliance_seed_api_token": self.token,
+                        "pywats_appliance_seed_share_password": self.share_password,
+                        "pywats_appliance_seed_station_name": "Appliance boot test"}, self.seed)
+        self.make_overlay()
 
-    def boot(self, number, with_seed):
-        relay = "python3 %s 127.0.0.1 %d" % (os.path.join(HERE, "relay.py"), self.standin_port)
-        netdev = ("user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:%d,guestfwd=tcp:%s:80-cmd:%s"
-                  % (self.health_port, self.args.guest_health_port, GUEST_SERVER, relay))
-        argv = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "1024", "-smp", str(self.args.cpus),
-                "-name", "pywats-appliance-boot-test", "-display", "none", "-monitor", "none",
-                "-serial", "file:%s" % os.path.join(self.work, "console-%d.log" % number),
-                "-qmp", "unix:%s,server=on,wait=off" % self.qmp_path,
-                "-drive", "file=%s,if=virtio,format=qcow2" % self.overlay,
-                "-netdev", netdev, "-device", "virtio-net-pci,netdev=n0"]
-        if with_seed:
-            argv += ["-drive", "file=%s,media=cdrom,if=ide,format=raw,readonly=on" % os.path.join(self.work, "seed.iso")]
-        self.log("boot %d%s: %s" % (number, " with the seed" if with_seed else " without the seed (detached)",
-                                    " ".join(argv)))
-        self.qemu = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-
-    def wait_healthy(self, number, timeout):
-        deadline = time.monotonic() + timeout
-        seen = set()
-        marks = ("Linux version", "Run /init", "systemd[1]: Detected", "cloud-init", "login:")
-        while time.monotonic() < deadline:
-            if self.qemu.poll() is not None:
-                raise Failed("qemu exited with %s: %s" % (self.qemu.returncode, self.qemu.stdout.read().decode()[-2000:]))
-            text = self.console(number)
-            for mark in marks:
-                if mark not in seen and mark in text:
-                    seen.add(mark)
-                    self.log("console %d: reached %r" % (number, mark))
-            status, body = self.health()
-            if status == 200:
-                return body
-            time.sleep(5)
-        raise Failed("no 200 from http://127.0.0.1:%d/health within %d s" % (self.health_port, timeout))
-
-    def qmp(self, *commands):
-        sock = socket.socket(socket.AF_UNIX)
-        sock.settimeout(30)
-        sock.connect(self.qmp_path)
-        stream = sock.makefile("rw")
-        stream.readline()
-        for command in ({"execute": "qmp_capabilities"},) + commands:
-            stream.write(json.dumps(command) + "\n")
-            stream.flush()
-            while True:
-                reply = json.loads(stream.readline())
-                if "return" in reply or "error" in reply:
-                    break
-        sock.close()
-
-    def power_off(self, timeout):
-        self.log("ACPI power button (graceful shutdown)")
-        self.qmp({"execute": "system_powerdown"})
-        try:
-            self.qemu.wait(timeout=timeout)
-            return True
-        except subprocess.TimeoutExpired:
-            self.qemu.kill()
-            self.qemu.wait()
-            return False
-
-    def version_calls(self):
-        return [r for r in self.standin("GET", "requests") if r["method"] == "GET" and r["path"].lower() == "/api/app/version"]
-
-    def assert_boot(self, number, timeout):
-        started = time.monotonic()
+    def assert_client(self, number, timeout):
         body = self.wait_healthy(number, timeout)
-        self.check("boot %d: GET /health answers 200 through 127.0.0.1:%d" % (number, self.health_port), True,
-                   "after %.0f s: %s" % (time.monotonic() - started, body.strip()[:120]))
-        # The client calls the server as it starts; give it a bounded while.
-        deadline = time.monotonic() + 180
+        to_health = time.monotonic() - self.power_on
+        self.check("boot %s: GET /health answers 200 through 127.0.0.1:%d" % (number, self.health_port), True,
+                   "%s: %s" % ("TCG" if not self.kvm else "KVM", body.strip()[:100]))
+        self.timing("boot %d: power-on to /health 200: %.1f s (%s)" % (number, to_health, "KVM" if self.kvm else "TCG"))
+        deadline = time.monotonic() + 120
         calls = []
         while time.monotonic() < deadline:
             calls = self.version_calls()
             if any(c["authSeen"] == "token" and "pywats-appliance-config" not in c["userAgent"] for c in calls):
                 break
-            time.sleep(5)
+            time.sleep(2)
         by_token = [c for c in calls if c["authSeen"] == "token"]
-        self.check("boot %d: the stand-in saw GET /api/App/Version with the station's token" % number, by_token,
+        self.check("boot %s: the client itself called GET /api/App/Version with the station's token" % number,
+                   any("pywats-appliance-config" not in c["userAgent"] for c in by_token),
                    "%d of %d calls; user agents %s" % (len(by_token), len(calls), sorted({c["userAgent"] for c in calls})))
-        self.check("boot %d: the client itself (not only the configurator) called with the token" % number,
-                   any("pywats-appliance-config" not in c["userAgent"] for c in by_token))
-        self.check("boot %d: no call with a wrong or missing token" % number,
+        self.check("boot %s: no call with a wrong or missing token" % number,
                    all(c["authSeen"] == "token" for c in calls), str(sorted({c["authSeen"] for c in calls})))
-        self.check("boot %d: the token is nowhere on the serial console" % number, self.token not in self.console(number))
+        return to_health
+
+    def assert_share(self, number, suffix=""):
+        """A report in through the share, once, into Done; what the share refuses."""
+        report_id, serial = str(uuid.uuid4()), "SN-BOOT-%d" % number
+        name = "report-boot%d%s.json" % (number, "-again" if suffix else "")
+        boot = number
+        if suffix:
+            number = "%d, %s" % (number, suffix)
+        dropped = time.monotonic()
+        deadline = dropped + 90
+        while True:  # smbd starts beside the client; give it a bounded while on the first try
+            rc, out = self.put_report(SHARE, name, report_id, serial)
+            if rc == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        self.check("boot %s: smbclient put %s into \\\\appliance\\%s (SMB3, encrypted, share user)" % (number, name, SHARE),
+                   rc == 0, out[-300:] if rc else "")
+        uploads = self.wait_upload(report_id, 180)
+        if uploads and self.first_upload is None:
+            self.first_upload = time.monotonic() - self.power_on
+            self.timing("boot %s: power-on to first upload: %.1f s (%s); drop to upload %.1f s"
+                     % (number, self.first_upload, "KVM" if self.kvm else "TCG", time.monotonic() - dropped))
+        self.check("boot %s: the report reached the stand-in" % number, uploads,
+                   "after %.1f s" % (time.monotonic() - dropped))
+        time.sleep(15)  # a second upload would come within seconds (a re-read or a re-queue)
+        uploads = self.uploads_of(report_id)
+        self.check("boot %s: uploaded exactly once, with the station's token" % number,
+                   len(uploads) == 1 and uploads[0]["auth"] == "token",
+                   "%d uploads, auth %s" % (len(uploads), [u["auth"] for u in uploads]))
+        rc, out = self.smb(SHARE, 'ls "Done\\%s"' % name, password=self.share_password)
+        rc_inbox, out_inbox = self.smb(SHARE, 'ls "%s"' % name, password=self.share_password)
+        self.check("boot %s: the file ends in Done (seen through the share), not in the watch folder" % number,
+                   rc == 0 and name in out and rc_inbox != 0 and "NT_STATUS_NO_SUCH_FILE" in out_inbox,
+                   "Done: %s | inbox: %s" % (out[-160:], out_inbox[-120:]))
+        rc, out = self.put_report(SHARE, "Done\\planted-%d.json" % number, str(uuid.uuid4()), "SN-PLANT")
+        self.check("boot %s: the share user cannot write into Done" % number,
+                   rc != 0 and "NT_STATUS_ACCESS_DENIED" in out, out[-200:])
+        rc, out = self.smb(SHARE, "ls", password="wrong-" + self.share_password)
+        self.check("boot %s: a wrong share password is refused" % number,
+                   rc != 0 and "NT_STATUS_LOGON_FAILURE" in out, out[-200:])
+        rc, out = self.smb(SHARE, "ls")
+        self.check("boot %s: a guest (no password) is refused" % number, rc != 0, out[-200:])
+        rc, out = self.smb(SHARE, "ls", password=self.share_password,
+                           options=["-m", "SMB2_10", "--option=client min protocol=SMB2_02", "--client-protection=sign"])
+        self.check("boot %s: SMB2 (below SMB3) is refused before log-in" % number,
+                   rc != 0 and "NT_STATUS_LOGON_FAILURE" not in out, out[-200:])
+        rc, out = self.smb(SHARE, "ls", password=self.share_password,
+                           options=["-m", "SMB3", "--option=client min protocol=SMB3_00", "--option=client smb encrypt=off"])
+        self.check("boot %s: a client that does not encrypt is refused" % number,
+                   rc != 0 and "NT_STATUS_ACCESS_DENIED" in out, out[-200:])
+        self.check("boot %s: neither the token nor the share password is on the serial console" % number,
+                   not self.secrets_in(self.console(boot)), str(self.secrets_in(self.console(boot))))
+
+    def snapshot_restore(self, number):
+        """savevm, a report dropped while uploads fail, loadvm, the clock, the report again: once."""
+        started = time.monotonic()
+        self.wait_qga()
+        out = self.hmp("savevm pywats-test")
+        self.check("snapshot: savevm on the qcow2 overlay", "Error" not in out and "error" not in out,
+                   "%s (%.1f s)" % (out[:200] or "ok", time.monotonic() - started))
+        saved = time.time()
+        self.standin("POST", "fail", {"status": 503})
+        report_id, name = str(uuid.uuid4()), "report-restore.json"
+        rc, out = self.put_report(SHARE, name, report_id, "SN-RESTORE")
+        tried = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not tried:
+            tried = [r for r in self.standin("GET", "requests") if r["method"] == "POST" and r.get("injected")]
+            time.sleep(1)
+        self.check("snapshot: a report dropped after savevm was picked up (its upload refused with 503)",
+                   rc == 0 and tried, "put rc %d; %d refused uploads" % (rc, len(tried)))
+        time.sleep(max(0.0, 20 - (time.time() - saved)))  # let the clocks drift apart measurably
+        restored_at = time.time()
+        out = self.hmp("loadvm pywats-test")
+        self.check("snapshot: loadvm restores the running VM", "Error" not in out and "error" not in out, out[:200] or "ok")
+        self.standin("POST", "reset-fail")
+        guest = self.qga("guest-get-time") / 1e9
+        jump = time.time() - guest
+        self.log("CLOCK after loadvm: the guest's clock is %.1f s behind the host (snapshot taken %.1f s before the restore)"
+                 % (jump, restored_at - saved))
+        self.check("snapshot: the guest's clock jumped back with the restore (it resumes at the snapshot's time)",
+                   jump > 10, "%.1f s behind" % jump)
+        self.qga("guest-set-time", {"time": time.time_ns()})
+        after = time.time() - self.qga("guest-get-time") / 1e9
+        self.check("snapshot: the guest agent sets the clock to the host's (as libvirt/Proxmox do after a restore)",
+                   abs(after) < 2, "%.2f s off afterwards" % after)
+        status, _body = self.health()
+        deadline = time.monotonic() + 60
+        while status != 200 and time.monotonic() < deadline:
+            time.sleep(1)
+            status, _body = self.health()
+        self.check("snapshot: the client answers /health 200 after the restore", status == 200, str(status))
+        rc, out = self.smb(SHARE, 'ls "%s"' % name, password=self.share_password)
+        self.check("snapshot: the restored disk does not hold the report dropped after savevm",
+                   rc != 0 and "NT_STATUS_NO_SUCH_FILE" in out, out[-160:])
+        rc, out = self.put_report(SHARE, name, report_id, "SN-RESTORE")
+        uploads = self.wait_upload(report_id, 180)
+        time.sleep(15)
+        uploads = self.uploads_of(report_id)
+        self.check("snapshot: the report dropped again after the restore is uploaded exactly once",
+                   rc == 0 and len(uploads) == 1, "put rc %d; %d uploads" % (rc, len(uploads)))
+        rc, out = self.smb(SHARE, 'ls "Done\\%s"' % name, password=self.share_password)
+        self.check("snapshot: and its file ends in Done", rc == 0 and name in out, out[-160:])
+        self.timing("snapshot and restore checks: %.0f s" % (time.monotonic() - started))
 
     def run(self):
         self.prepare()
-        self.boot(1, with_seed=True)
-        self.assert_boot(1, self.args.boot_timeout)
+        last = self.args.boots
+        forwards = [static_forward(self)]
+        self.boot(1, cdrom=self.seed, extra_forwards=forwards if last == 1 else [])
+        self.assert_client(1, self.args.boot_timeout)
         self.check("boot 1: the configurator's own check called with the token",
                    any("pywats-appliance-config" in c["userAgent"] and c["authSeen"] == "token" for c in self.version_calls()))
-        self.check("shutdown 1: the VM powered off through ACPI", self.power_off(self.args.shutdown_timeout))
-        self.standin("DELETE", "requests")
-        self.boot(2, with_seed=False)
-        self.assert_boot(2, self.args.boot_timeout)
-        self.check("shutdown 2: the VM powered off through ACPI", self.power_off(self.args.shutdown_timeout))
+        self.assert_share(1)
+        if last == 2:
+            self.check("shutdown 1: the VM powered off through ACPI", self.power_off(self.args.shutdown_timeout))
+            self.standin("DELETE", "requests")
+            self.boot(2, extra_forwards=forwards)
+            self.assert_client(2, self.args.boot_timeout)
+            self.assert_share(2)
+        self.snapshot_restore(last)
+        ConsoleUI(self).run(configured=True, timeout=300)
+        self.assert_share(last, suffix="after the console UI")
+        self.check("shutdown %d: the VM powered off through ACPI" % last, self.power_off(self.args.shutdown_timeout))
+        # The snapshot lives inside the overlay; the scan reads the current state.
+        started = time.monotonic()
+        files, journal_hits, journal_lines, found = self.scan_disk(TOKEN_FILES)
+        self.check("disk: no share password (seeded or typed) is in any file (Samba keeps only its hash)",
+                   not files["share password"] and not files["share password typed"],
+                   str([files["share password"], files["share password typed"]]))
+        self.check("disk: the token is in no file but the client's config", not files["token"], str(files["token"]))
+        self.check("disk: the rejected token is in no file", not files["rejected token"], str(files["rejected token"]))
+        check_console_ui_files(self, found)
+        self.check("disk: neither secret is in the journal", journal_lines > 0 and not journal_hits,
+                   "%d journal lines; found %s" % (journal_lines, journal_hits))
+        self.log("disk scan: %.0f s" % (time.monotonic() - started))
 
-    def cleanup(self):
-        if self.qemu and self.qemu.poll() is None:
-            self.qemu.kill()
-            self.qemu.wait()
-        subprocess.run([os.path.join(REPO, "scripts", "standin.sh"), "stop", str(self.standin_port),
-                        os.path.join(self.work, "standin")], check=False)
+    def inspect_disk(self, mnt):
+        return console_ui_files(mnt)
 
     def transcript(self):
-        for number in (1, 2):
+        for number, path in enumerate(self.consoles, 1):
             lines = [line for line in self.console(number).splitlines() if line.strip()]
             if not lines:
                 continue
             print("---- serial console of boot %d: %d lines; first and last 15 ----" % (number, len(lines)))
             shown = lines if len(lines) <= 30 else lines[:15] + ["[...]"] + lines[-15:]
             print("\n".join(line[:160] for line in shown))
+        print("---- times ----")
+        for line in self.times:
+            print(line)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--image", default="/var/tmp/pywats-appliance/output/pywats-appliance.qcow2")
     parser.add_argument("--work-dir", default="/var/tmp/pywats-appliance/boot-test")
-    parser.add_argument("--port-base", type=int, default=18610, help="stand-in on this port, health forward on the next")
+    parser.add_argument("--port-base", type=int, default=18610,
+                        help="stand-in on this port, the health forward on the next, SMB on the one after")
     parser.add_argument("--guest-health-port", type=int, default=8080)
     parser.add_argument("--cpus", type=int, default=2)
+    parser.add_argument("--boots", type=int, choices=(1, 2), default=2,
+                        help="2: boot again without the seed and repeat the checks before snapshot and console UI")
+    parser.add_argument("--tcg", action="store_true", help="software emulation even where KVM works")
     parser.add_argument("--boot-timeout", type=int, default=1800)
     parser.add_argument("--shutdown-timeout", type=int, default=300)
     args = parser.parse_args()
     if not os.path.isfile(args.image):
         print("no appliance image at %s: build it first (make appliance)" % args.image, file=sys.stderr)
         return 2
-    run = Run(args)
+    run = BootTest(args)
     try:
         run.run()
-    except (Failed, subprocess.CalledProcessError, OSError) as exc:
-        run.check("boot test completed", False, str(exc))
+    except (Failed, OSError, ValueError) as exc:
+        run.check("boot test completed", False, "%s: %s" % (type(exc).__name__, exc))
+    except Exception as exc:  # pylint: disable=broad-except
+        run.check("boot test completed", False, "%s: %s" % (type(exc).__name__, exc))
     finally:
-        run.cleanup()
+        run.kill()
+        run.stop_standin()
         run.transcript()
-    failed = sum(1 for result in run.results if not result[1])
-    print("appliance boot test: %.0f s" % (time.monotonic() - run.start))
-    print("%d passed, %d failed" % (len(run.results) - failed, failed))
-    return 1 if failed else 0
+    return run.summary()
 
 
 if __name__ == "__main__":

@@ -260,3 +260,16 @@ def test_static_stanza_is_what_ifupdown_reads():
     assert cfg.interfaces_stanza('eth0', net) == [
         '# Written by pywats-appliance-config', 'auto eth0', 'allow-hotplug eth0', 'iface eth0 inet static',
         '    address 192.0.2.10/24', '    gateway 192.0.2.1']
+
+
+def test_scrub_removes_every_copy_of_the_seed_cloud_init_keeps(tmp_path):
+    instance = tmp_path / 'instances' / 'iid-pywats-1'
+    instance.mkdir(parents=True)
+    for name in ('user-data.txt', 'user-data.txt.i', 'cloud-config.txt', 'obj.pkl', 'datasource'):
+        (instance / name).write_text('api_token: %s' % TOKEN if name != 'datasource' else 'NoCloud')
+    sensitive = tmp_path / 'instance-data-sensitive.json'
+    sensitive.write_text(TOKEN)
+    conf = dict(cfg.DEFAULTS, cloud_instance_dir=str(tmp_path / 'instances'), cloud_run_sensitive=str(sensitive))
+    assert cfg.scrub_cloud_init(conf) == 5
+    assert sorted(p.name for p in instance.iterdir()) == ['datasource']
+    assert not sensitive.exists()

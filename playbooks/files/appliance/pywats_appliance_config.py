@@ -288,12 +288,13 @@ def wait_health(conf, wait):
 
 
 def scrub_cloud_init(conf):
-    """Remove cloud-init's copies of the user-data, which held the token."""
+    """Remove cloud-init's copies of the user-data, which held the token and the share password
+    (the raw user-data, its processed parts, the merged cloud-config and the pickled datasource)."""
     removed = 0
     base = conf["cloud_instance_dir"]
     if os.path.isdir(base):
         for instance in os.listdir(base):
-            for name in ("user-data.txt", "user-data.txt.i", "obj.pkl"):
+            for name in ("user-data.txt", "user-data.txt.i", "cloud-config.txt", "obj.pkl"):
                 path = os.path.join(base, instance, name)
                 if os.path.exists(path):
                     os.unlink(path)
