@@ -1,7 +1,7 @@
 # Entry points for people and CI. Every target sets up what it needs.
 #   make demo   deploy to a local fleet of three station containers + the stand-in
 #   make test   lint, ansible-test sanity, unit tests, hotfix tests and every Molecule scenario
-#   make appliance, make appliance-boot-test   build the VM appliance, boot it under qemu (slow: not in make test)
+#   make appliance, make appliance-boot-test   build the VM appliance, boot it under qemu (also make test's appliance stage)
 #   make images-arm64   Debian 12 and 13 arm64 images (qemu-user emulation)
 #   make test-arm64     the arm64 stage alone: 12-arm64 image, Molecule scenario arm64, multi-arch container images
 #   make test-wine      the wine stage alone: a Windows station under Wine (image 13-wine, the service run in pywin32's host)
@@ -76,14 +76,18 @@ molecule-arm64: venv collection docker
 	scripts/run-tests.sh wheelhouse
 	MOLECULE_SCENARIOS=arm64 scripts/run-tests.sh molecule
 
-# The VM appliance (README "VM appliance"): as root on Debian; APPLIANCE_ARGS passes -e options.
+# The VM appliance (docs/appliance.md): as root on Debian; APPLIANCE_ARGS passes -e options.
 appliance: venv collection
 	ansible-playbook virinco.pywats.appliance_build $(APPLIANCE_ARGS)
 
+# The boot test (report share, two boots, snapshot/restore) and the console UI test, on the
+# image make appliance wrote; KVM where /dev/kvm works, else software emulation.
 appliance-boot-test: venv collection
-	command -v qemu-system-x86_64 >/dev/null && command -v cloud-localds >/dev/null || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-system-x86 qemu-utils cloud-image-utils >/dev/null; }
+	command -v qemu-system-x86_64 >/dev/null && command -v cloud-localds >/dev/null && command -v smbclient >/dev/null \
+	  && command -v tmux >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	  qemu-system-x86 qemu-utils cloud-image-utils smbclient tmux >/dev/null; }
 	$(PYTHON) tests/appliance/boot_test.py $(APPLIANCE_TEST_ARGS)
+	$(PYTHON) tests/appliance/tui_test.py $(APPLIANCE_TEST_ARGS)
 
 clean:
 	-scripts/local-fleet.sh down

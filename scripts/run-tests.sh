@@ -9,8 +9,9 @@
 # container (the role pywats_client_container on this machine's Docker engine), arm64 (Debian 12
 # arm64 under qemu-user emulation: its image, the Molecule scenario arm64, and the container role's
 # linux/amd64 + linux/arm64 images with the arm64 one run to healthy), molecule (scenarios from
-# MOLECULE_SCENARIOS), benchmark (benchmarks/run.sh --quick; fails only when the benchmark
-# itself breaks, never on timings).
+# MOLECULE_SCENARIOS), appliance (the VM appliance built from the run's wheelhouse and booted
+# under qemu: seed, report share, snapshot/restore, console UI), benchmark (benchmarks/run.sh
+# --quick; fails only when the benchmark itself breaks, never on timings).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 # Two lanes for a full run on a 2-core machine. After the wheelhouse stage, the stages that
@@ -19,7 +20,7 @@ cd "$(dirname "$0")/.." || exit 2
 # mostly wait on apt, pip and health checks. The controller lane's output follows once both
 # lanes are done. PYWATS_TEST_LANES=1 runs every stage one after the other.
 controller_lane=(lint sanity core-range unit dispatch windows wine hotfixes container arm64)
-hosts_lane=(integration fleet molecule benchmark)
+hosts_lane=(integration fleet molecule appliance benchmark)
 if [ $# -eq 0 ] && [ "${PYWATS_TEST_LANES:-2}" != 1 ]; then
   mkdir -p .cache/test-logs
   lane_log=.cache/test-logs/controller-lane.log
@@ -112,6 +113,30 @@ container_multiarch() {
   run_pytest -q -rA tests/container/test_multiarch.py
 }
 
+# shellcheck disable=SC2329  # run through stage()
+# The VM tests' host tools, from Debian's packages.
+appliance_tools() {
+  local missing=() tool
+  for tool in qemu-system-x86_64:qemu-system-x86 qemu-img:qemu-utils cloud-localds:cloud-image-utils \
+      smbclient:smbclient tmux:tmux; do
+    command -v "${tool%%:*}" >/dev/null 2>&1 || missing+=("${tool#*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
+    || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; }
+}
+
+# shellcheck disable=SC2329  # run through stage()
+# The appliance from the run's wheelhouse and pip cache, qcow2 only (the other formats are
+# conversions of the same disk); its base tree (debootstrap and apt) stays in the work
+# directory and is reused while its package list is unchanged.
+appliance_build() {
+  [ -f "$PYWATS_WHEELHOUSE/SHA256SUMS" ] || wheelhouse || return 1
+  ansible-playbook playbooks/appliance_build.yml -e '{"pywats_appliance_formats": ["qcow2"]}' \
+    -e pywats_client_wheelhouse_dir="$PYWATS_WHEELHOUSE" -e pywats_appliance_pip_cache_dir="$PIP_CACHE_DIR" \
+    -e pywats_appliance_keep_tree=true -e pywats_appliance_fresh_tree=false
+}
+
 # shellcheck disable=SC2329  # called by lint()
 # Logic lives in plugins: a Jinja statement ({% ... %}) in the roles' vars or tasks is a
 # program that belongs in a filter (docs/architecture.md).
@@ -158,8 +183,14 @@ for s in "${stages[@]}"; do
           stage "container arm64" container_multiarch; } ;;
     molecule)
       for sc in $scenarios; do stage "molecule $sc" molecule test -s "$sc"; done ;;
+    # One boot within the budget: seed, report share, snapshot/restore and the console UI
+    # (tmux) on one VM; make appliance-boot-test adds the second boot and the console UI on
+    # an unconfigured VM (docs/appliance.md).
+    appliance)
+      stage "appliance tools" appliance_tools && stage "appliance build" appliance_build &&
+        stage "appliance boot test" python tests/appliance/boot_test.py --boots 1 ;;
     benchmark) stage benchmark benchmarks/run.sh --quick ;;
-    *) echo "unknown stage '$s' (allowed: lint sanity core-range unit dispatch windows wine hotfixes wheelhouse integration fleet container arm64 molecule benchmark)" >&2; exit 2 ;;
+    *) echo "unknown stage '$s' (allowed: lint sanity core-range unit dispatch windows wine hotfixes wheelhouse integration fleet container arm64 molecule appliance benchmark)" >&2; exit 2 ;;
   esac
 done
 
