@@ -40,8 +40,8 @@ TOPS = ('roles', 'plugins', 'playbooks', 'meta', 'docs', 'awx', 'changelogs', 'i
         'tests', 'scripts', 'molecule', 'benchmarks', 'ee', '.ci')
 TOP_FILES = ('Makefile', 'galaxy.yml', 'requirements-dev.txt', 'CONTRIBUTING.md', 'SECURITY.md', 'CHANGELOG.rst')
 LINK = re.compile(r'(?<!!)\[[^\]]*\]\(([^)\s]+)\)|<(https?://[^>]+)>')
-CODE_PATH = re.compile(r'`((?:%s)/[^`\s]*|%s)`' % ('|'.join(re.escape(t) for t in TOPS),
-                                                  '|'.join(re.escape(f) for f in TOP_FILES)))
+CODE_PATH = re.compile(r'`((?:%s)/[^`\s]*|%s)`' % (
+    '|'.join(re.escape(t) for t in TOPS), '|'.join(re.escape(f) for f in TOP_FILES)))
 
 
 def _text(name):
@@ -79,11 +79,11 @@ def test_links_lead_somewhere(name):
     problems = []
     for match in LINK.finditer(text):
         target = match.group(1) or match.group(2)
-        target, _, anchor = target.partition('#')
+        target, dummy, anchor = target.partition('#')
         if target.startswith(('http://', 'https://', 'mailto:')):
             if target.startswith(REPOSITORY + '/'):
                 rest = target[len(REPOSITORY) + 1:]
-                kind, _, path = rest.partition('/main/')
+                kind, dummy, path = rest.partition('/main/')
                 if kind in ('blob', 'tree'):
                     if not _exists_in_checkout(path):
                         problems.append('{0}: not in the repository'.format(target))
