@@ -125,10 +125,10 @@ class ConsoleUI:
         self.type(text)
         self.keys("Enter")
 
-    def menu(self, tag):
+    def menu(self, item):
+        """Item 1, 2, ... of the main menu: whiptail starts on the first, Down moves."""
         self.wait_screen("Configure the WATS server", "Refresh")
-        self.type(tag)
-        self.keys("Enter")
+        self.keys(*(["Down"] * (item - 1) + ["Enter"]))
 
     # Start and stop ------------------------------------------------------------------
     def open(self, timeout):
@@ -148,7 +148,7 @@ class ConsoleUI:
 
     # Dialogues -----------------------------------------------------------------------
     def server(self, token):
-        self.menu("1")
+        self.menu(1)
         self.wait_screen("WATS server URL")
         self.fill("http://%s" % GUEST_SERVER, clear=len("https://"))
         self.wait_screen("API token")
@@ -157,17 +157,16 @@ class ConsoleUI:
         self.fill(STATION, clear=64)
 
     def share(self, first, again):
-        self.menu("3")
+        self.menu(3)
         self.wait_screen("New password of share user")
         self.fill(first)
         self.wait_screen("The same password again")
         self.fill(again)
 
     def network(self, mode, address=None):
-        self.menu("2")
+        self.menu(2)
         self.wait_screen("Network of the first network card")
-        self.type(mode[0])
-        self.keys("Enter")
+        self.keys(*(["Down"] if mode == "static" else []) + ["Enter"])
         if mode == "static":
             self.wait_screen("Address with prefix")
             self.fill("%s/24" % address)
@@ -198,7 +197,7 @@ class ConsoleUI:
               text[:300])
         self.keys("Enter")
         text = self.wait_screen("Configure the WATS server")
-        same = text.split("Share:")[0] == before.split("Share:")[0]
+        same = text.split("Share:", maxsplit=1)[0] == before.split("Share:", maxsplit=1)[0]
         if configured:
             check("console UI: after the refusal nothing changed (server, station, the client healthy)",
                   same and h.health()[0] == 200, text[:200])

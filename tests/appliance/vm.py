@@ -121,18 +121,26 @@ class Harness:
         """None when a KVM guest of the image writes to its serial port in time, else why not."""
         probe_disk = os.path.join(self.work, "kvm-probe.qcow2")
         probe_log = os.path.join(self.work, "kvm-probe.log")
+        probe_out = os.path.join(self.work, "kvm-probe.out")
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", os.path.abspath(self.args.image),
                         probe_disk], check=True)
         qemu = subprocess.Popen(["qemu-system-x86_64", "-accel", "kvm", "-cpu", model, "-m", "512", "-nodefaults",
                                  "-display", "none", "-monitor", "none", "-serial", "file:%s" % probe_log,
                                  "-drive", "file=%s,if=virtio,format=qcow2" % probe_disk, "-snapshot"],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                                stdin=subprocess.DEVNULL, stdout=open(probe_out, "wb"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         why = "the guest wrote nothing to its serial port in %d s" % timeout
+
+        def output():
+            with open(probe_out, encoding="utf-8", errors="replace") as handle:
+                return handle.read()
         try:
             while time.monotonic() < deadline:
                 if qemu.poll() is not None:
-                    why = "qemu exited: %s" % qemu.stdout.read().decode(errors="replace").strip()[:200]
+                    why = "qemu exited: %s" % output().strip()[:200]
+                    break
+                if "KVM internal error" in output():  # qemu stops the guest and waits
+                    why = "KVM stopped the guest (%s)" % output().strip().splitlines()[0][:120]
                     break
                 if os.path.exists(probe_log) and os.path.getsize(probe_log) > 0:
                     why = None
@@ -141,10 +149,8 @@ class Harness:
         finally:
             if qemu.poll() is None:
                 qemu.kill()
-            out = qemu.communicate()[0].decode(errors="replace")
+            qemu.wait()
             os.unlink(probe_disk)
-        if why and "KVM internal error" in out:
-            why = "KVM stopped the guest (%s)" % out.strip().splitlines()[0][:120]
         return why
 
     # Reporting -----------------------------------------------------------------------
@@ -205,8 +211,8 @@ class Harness:
         subprocess.run(["ansible-playbook", "virinco.pywats.appliance_seed", "-e", "@" + seed_vars],
                        check=True, stdout=subprocess.DEVNULL)
         os.unlink(seed_vars)
-        self.log("seed ISO %s made with the appliance_seed playbook in %.0f s" % (os.path.basename(output),
-                                                                               time.monotonic() - started))
+        self.log("seed ISO %s made with the appliance_seed playbook in %.0f s"
+                 % (os.path.basename(output), time.monotonic() - started))
 
     def make_overlay(self):
         self.overlay = os.path.join(self.work, "disk.qcow2")
@@ -350,9 +356,9 @@ class Harness:
             self.qemu.wait()
 
     # The report share ----------------------------------------------------------------
-    def smb(self, share, command, password=None, user="pywats-share", options=SMB3_ENCRYPTED):
+    def smb(self, share, command, password=None, user="pywats-share", options=None):
         """smbclient against the forwarded share; the password travels in a 0600 file (-A), never in argv."""
-        argv = ["smbclient", "//127.0.0.1/%s" % share, "-p", str(self.smb_port), *options]
+        argv = ["smbclient", "//127.0.0.1/%s" % share, "-p", str(self.smb_port), *(options or SMB3_ENCRYPTED)]
         auth = None
         if password is None:
             argv.append("-N")

@@ -211,8 +211,8 @@ def share_text(conf):
     ready = os.path.exists(conf["share_marker"])
     lines = []
     for share in conf["shares"]:
-        lines.append("Share:   \\\\<address>\\%s  user %s%s" % (share["name"], conf["share_user"],
-                                                                    "" if ready else "  (password not set)"))
+        lines.append("Share:   \\\\<address>\\%s  user %s%s"
+                     % (share["name"], conf["share_user"], "" if ready else "  (password not set)"))
     return "\n".join(lines)
 
 
@@ -397,8 +397,8 @@ def cmd_status(conf, args):
     print("health:   %s" % ("200 on port %s" % conf["health_port"] if health(conf) else "not answering"))
     ready = os.path.exists(conf["share_marker"])
     for share in conf["shares"]:
-        print("share:    %s (%s) user %s, %s" % (share["name"], share["path"], conf["share_user"],
-                                                "password set" if ready else "password not set"))
+        print("share:    %s (%s) user %s, %s"
+              % (share["name"], share["path"], conf["share_user"], "password set" if ready else "password not set"))
     return 0
 
 
