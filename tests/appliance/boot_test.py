@@ -106,7 +106,7 @@ class BootTest(Harness):
         self.check("boot %s: the file ends in Done (seen through the share), not in the watch folder" % number,
                    rc == 0 and name in out and rc_inbox != 0 and "NT_STATUS_NO_SUCH_FILE" in out_inbox,
                    "Done: %s | inbox: %s" % (out[-160:], out_inbox[-120:]))
-        rc, out = self.put_report(SHARE, "Done\\planted-%d.json" % number, str(uuid.uuid4()), "SN-PLANT")
+        rc, out = self.put_report(SHARE, "Done\\planted-%d%s.json" % (boot, "-again" if suffix else ""), str(uuid.uuid4()), "SN-PLANT")
         self.check("boot %s: the share user cannot write into Done" % number,
                    rc != 0 and "NT_STATUS_ACCESS_DENIED" in out, out[-200:])
         rc, out = self.smb(SHARE, "ls", password="wrong-" + self.share_password)

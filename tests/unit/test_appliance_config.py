@@ -273,3 +273,15 @@ def test_scrub_removes_every_copy_of_the_seed_cloud_init_keeps(tmp_path):
     assert cfg.scrub_cloud_init(conf) == 5
     assert sorted(p.name for p in instance.iterdir()) == ['datasource']
     assert not sensitive.exists()
+
+
+def test_status_shows_ipv4_addresses_without_loopback():
+    brief = 'lo               UNKNOWN        127.0.0.1/8 \neth0             UP             10.0.2.15/24 192.0.2.7/24 \n'
+    assert cfg.ipv4_addresses(brief) == [('eth0', '10.0.2.15/24'), ('eth0', '192.0.2.7/24')]
+    assert cfg.ipv4_addresses('lo UNKNOWN 127.0.0.1/8\n') == []
+
+
+def test_share_line_names_the_address_test_equipment_maps(tmp_path):
+    conf = _share_conf(tmp_path)
+    assert cfg.share_text(conf, '10.0.2.15') == '\\\\10.0.2.15\\inbox  user pywats-share  (password not set)'.join(
+        ['Share:   ', ''])

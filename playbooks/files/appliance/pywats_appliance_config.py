@@ -206,14 +206,24 @@ def set_share_password(conf, password):
     log("share password of %s set; %s serves %s" % (user, service, ", ".join(s["name"] for s in conf["shares"]) or "no share"))
 
 
-def share_text(conf):
+def share_text(conf, address="<address>"):
     """One line per share: where test equipment maps it, and whether it can log in yet."""
     ready = os.path.exists(conf["share_marker"])
     lines = []
     for share in conf["shares"]:
-        lines.append("Share:   \\\\<address>\\%s  user %s%s"
-                     % (share["name"], conf["share_user"], "" if ready else "  (password not set)"))
+        lines.append("Share:   \\\\%s\\%s  user %s%s"
+                     % (address, share["name"], conf["share_user"], "" if ready else "  (password not set)"))
     return "\n".join(lines)
+
+
+def ipv4_addresses(brief):
+    """(interface, ADDRESS/PREFIX) pairs from `ip -brief -4 address`, without loopback."""
+    pairs = []
+    for line in brief.splitlines():
+        fields = line.split()
+        if len(fields) >= 3 and fields[0] != "lo":
+            pairs.extend((fields[0], field) for field in fields[2:] if "/" in field)
+    return pairs
 
 
 def first_ethernet():
@@ -412,7 +422,7 @@ class Whiptail:
         return result.returncode, result.stderr
 
     def msg(self, text):
-        self.run("--msgbox", text, "14", "72")
+        self.run("--msgbox", text, "18", "76")
 
     def ask(self, text, init=""):
         code, answer = self.run("--inputbox", text, "10", "72", init)
@@ -434,10 +444,13 @@ def status_text(conf):
             data = json.load(handle)
     except (OSError, ValueError):
         data = {}
-    addresses = subprocess.run(["ip", "-brief", "address"], capture_output=True, text=True, check=False).stdout
-    return "Server:  %s\nStation: %s\nClient:  %s\n%s\n\n%s" % (
+    brief = subprocess.run(["ip", "-brief", "-4", "address"], capture_output=True, text=True, check=False).stdout
+    addresses = ipv4_addresses(brief)
+    return "Server:  %s\nStation: %s\nClient:  %s\n%s\nAddress: %s" % (
         data.get("service_address") or "(not configured)", data.get("station_name") or "(not configured)",
-        "healthy" if health(conf, timeout=1) else "not running", share_text(conf), addresses.strip())
+        "healthy" if health(conf, timeout=1) else "not running",
+        share_text(conf, addresses[0][1].split("/")[0] if addresses else "<address>"),
+        ", ".join("%s %s" % pair for pair in addresses) or "(none)")
 
 
 def cmd_tui(conf, args):
