@@ -180,7 +180,7 @@ class ConsoleUI:
         h, check = self.h, self.h.check
         started = time.monotonic()
         text = self.open(timeout)
-        h.timing("console UI: on ttyS1 %.1f s after power-on" % (time.monotonic() - h.power_on))
+        h.timing("console UI: up on ttyS1, %.1f s after power-on" % (time.monotonic() - h.power_on))
         before = text
         if configured:
             check("console UI: shows the configured appliance", "Server: http://%s" % GUEST_SERVER in text
