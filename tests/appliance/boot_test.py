@@ -30,7 +30,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from tui_test import ConsoleUI, check_console_ui_files, console_ui_files, static_forward  # noqa: E402  pylint: disable=wrong-import-position
-from vm import Failed, Harness  # noqa: E402  pylint: disable=wrong-import-position
+from vm import Failed, Harness, vm_arguments  # noqa: E402  pylint: disable=wrong-import-position
 
 SHARE = "inbox"
 TOKEN_FILES = ("/var/lib/pywats/config_default.json", "/var/lib/pywats/config_default.json.bak")
@@ -223,20 +223,11 @@ class BootTest(Harness):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--image", default="/var/tmp/pywats-appliance/output/pywats-appliance.qcow2")
-    parser.add_argument("--work-dir", default="/var/tmp/pywats-appliance/boot-test")
-    parser.add_argument("--port-base", type=int, default=18610,
-                        help="stand-in on this port, the health forward on the next, SMB on the one after")
-    parser.add_argument("--guest-health-port", type=int, default=8080)
-    parser.add_argument("--cpus", type=int, default=2)
     parser.add_argument("--boots", type=int, choices=(1, 2), default=2,
                         help="2: boot again without the seed and repeat the checks before snapshot and console UI")
-    parser.add_argument("--tcg", action="store_true", help="software emulation even where KVM works")
-    parser.add_argument("--boot-timeout", type=int, default=1800)
-    parser.add_argument("--shutdown-timeout", type=int, default=300)
-    args = parser.parse_args()
-    if not os.path.isfile(args.image):
-        print("no appliance image at %s: build it first (make appliance)" % args.image, file=sys.stderr)
+    args = vm_arguments(parser, "/var/tmp/pywats-appliance/boot-test", 18610,
+                        "stand-in on this port, the health forward on the next, SMB on the one after")
+    if args is None:
         return 2
     run = BootTest(args)
     try:

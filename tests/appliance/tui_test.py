@@ -35,7 +35,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vm import GUEST_DHCP_ADDRESS, GUEST_SERVER, HERE, Failed, Harness  # noqa: E402  pylint: disable=wrong-import-position
+from vm import GUEST_DHCP_ADDRESS, GUEST_SERVER, HERE, Failed, Harness, vm_arguments  # noqa: E402  pylint: disable=wrong-import-position
 
 STATIC_ADDRESS = "10.0.2.20"
 STATION = "TUI station 7"
@@ -295,18 +295,9 @@ class TuiTest(Harness):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--image", default="/var/tmp/pywats-appliance/output/pywats-appliance.qcow2")
-    parser.add_argument("--work-dir", default="/var/tmp/pywats-appliance/tui-test")
-    parser.add_argument("--port-base", type=int, default=18620,
-                        help="stand-in on this port; health, SMB and the static address's health forward on the next three")
-    parser.add_argument("--guest-health-port", type=int, default=8080)
-    parser.add_argument("--cpus", type=int, default=2)
-    parser.add_argument("--tcg", action="store_true", help="software emulation even where KVM works")
-    parser.add_argument("--boot-timeout", type=int, default=1800)
-    parser.add_argument("--shutdown-timeout", type=int, default=300)
-    args = parser.parse_args()
-    if not os.path.isfile(args.image):
-        print("no appliance image at %s: build it first (make appliance)" % args.image, file=sys.stderr)
+    args = vm_arguments(parser, "/var/tmp/pywats-appliance/tui-test", 18620,
+                        "stand-in on this port; health, SMB and the static address's health forward on the next three")
+    if args is None:
         return 2
     run = TuiTest(args)
     try:

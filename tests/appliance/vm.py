@@ -13,6 +13,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -70,6 +71,24 @@ def private_file(path, text):
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
     return path
+
+
+def vm_arguments(parser, work_dir, port_base, ports_help):
+    """The options both VM tests take (image, work directory, ports, CPUs, timeouts), and
+    the image checked; returns the parsed arguments, or None when there is no image."""
+    parser.add_argument("--image", default="/var/tmp/pywats-appliance/output/pywats-appliance.qcow2")
+    parser.add_argument("--work-dir", default=work_dir)
+    parser.add_argument("--port-base", type=int, default=port_base, help=ports_help)
+    parser.add_argument("--guest-health-port", type=int, default=8080)
+    parser.add_argument("--cpus", type=int, default=2)
+    parser.add_argument("--tcg", action="store_true", help="software emulation even where KVM works")
+    parser.add_argument("--boot-timeout", type=int, default=1800)
+    parser.add_argument("--shutdown-timeout", type=int, default=300)
+    args = parser.parse_args()
+    if not os.path.isfile(args.image):
+        print("no appliance image at %s: build it first (make appliance)" % args.image, file=sys.stderr)
+        return None
+    return args
 
 
 class Harness:
