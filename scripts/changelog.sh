@@ -20,6 +20,8 @@ git ls-files -z --cached --others --exclude-standard |
 # ansible-doc, which antsibull-changelog runs to find new plugins, modules and roles,
 # must see this copy and no other virinco.pywats.
 cd "$dest"
+# The release date goes only into the copy's changelog.yaml, not into CHANGELOG.rst: a fixed
+# one keeps this preview reproducible (a real release takes the day's date).
 ANSIBLE_COLLECTIONS_PATH=$work ANSIBLE_COLLECTIONS_SCAN_SYS_PATH=false \
   antsibull-changelog release --version "$version" --date 2026-12-07 >"$work/release.log" 2>&1 ||
   { cat "$work/release.log" >&2; exit 1; }
