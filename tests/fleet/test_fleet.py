@@ -78,6 +78,75 @@ def test_deploy_through_ansible_runner(fleet, standin, awx, token):
     assert not any(token in json.dumps(e) for e in job.events)
 
 
+# Tasks that run on the controller only: they make no module run on a station.
+CONTROLLER_ACTIONS = {"ansible.builtin.set_fact", "set_fact", "ansible.builtin.assert", "assert", "ansible.builtin.debug",
+                      "debug", "ansible.builtin.fail", "fail", "ansible.builtin.include_tasks", "include_tasks",
+                      "ansible.builtin.import_tasks", "ansible.builtin.include_vars", "include_vars",
+                      "ansible.builtin.include_role", "include_role", "ansible.builtin.meta", "meta",
+                      "ansible.builtin.validate_argument_spec", "validate_argument_spec", "virinco.pywats.warn",
+                      "ansible.builtin.group_by", "group_by", "ansible.builtin.add_host", "add_host"}
+# A converged station's no-op re-run: facts, preflight, the state read, the health gate.
+NOOP_MODULE_RUNS_MAX = 8
+
+
+def station_tasks(job, host):
+    """(task name, action, changed) of every task that ran a module on the station, in order."""
+    out = []
+    for e in job.events:
+        data = e.get("event_data", {})
+        if e.get("event") in ("runner_on_ok", "runner_on_failed") and data.get("host") == host \
+                and data.get("task_action") not in CONTROLLER_ACTIONS and not data.get("delegated_host"):
+            out.append((data.get("task"), data.get("task_action"), bool((data.get("res") or {}).get("changed"))))
+    return out
+
+
+def test_rerun_corrects_each_drift_and_a_noop_rerun_stays_cheap(fleet, standin, awx):
+    """Every kind of drift a converged station can show is corrected by the next run,
+    and a no-op re-run of the fleet changes nothing in a handful of module runs."""
+    s = fleet[0]
+    purelib = s.sh("ls -d /opt/pywats/venv/lib/python3*/site-packages").strip()
+    watched = ["/srv/pywats/inbox/wsjf", "/srv/pywats/inbox/xml", "/var/lib/pywats/config_default.json",
+               "/etc/pywats/pywats-client.env", "/etc/systemd/system/pywats-client.service",
+               purelib + "/pywats_client/converters/__init__.py"]
+
+    def snapshot():
+        return s.sh("stat -c '%n %U %G %a' " + " ".join(watched) + " && sha256sum " + " ".join(watched[2:]))
+    before = snapshot()
+    pid_before = s.unit("MainPID")["MainPID"]
+    # The drifts: a folder's mode, a folder's owner, a package removed, a hotfixed file
+    # reverted, the config, the environment and the unit edited, the service stopped.
+    s.sh("chmod 0700 /srv/pywats/inbox/wsjf && chown root:root /srv/pywats/inbox/xml")
+    s.sh("cd %s && patch -R -s -p0 < /var/cache/pywats/hotfixes/0.6.0rc1/01-converter-registry.patch" % purelib)
+    s.sh("dpkg -r patch >/dev/null")
+    s.sh("sed -i 's/\"log_level\": \"[A-Z]*\"/\"log_level\": \"DEBUG\"/' /var/lib/pywats/config_default.json")
+    s.sh("echo 'PYWATS_DRIFT=1' >> /etc/pywats/pywats-client.env")
+    s.sh("echo '# drift' >> /etc/systemd/system/pywats-client.service && systemctl daemon-reload")
+    s.sh("systemctl stop pywats-client")
+    assert snapshot() != before
+
+    job = awx.run("deploy", {"pywats_client_hotfixes_skip": A_SKIP})
+    assert_job(job)
+    assert snapshot() == before
+    assert s.sh("dpkg-query -W -f '${db:Status-Abbrev}' patch").startswith("ii")
+    assert s.sh("systemctl is-active pywats-client").strip() == "active"
+    assert s.unit("MainPID")["MainPID"] != pid_before
+    assert health(s.port) == 200
+    changed = {name for name, _action, ch in station_tasks(job, s.name) if ch}
+    for task in ("Create the watch, done, error and pending folders", "Install the system packages the client needs (apt)",
+                 "Apply the hotfixes that are on, and take out those switched off", "Write the client configuration",
+                 "Write the service environment", "Write the systemd unit", "Enable and start the service"):
+        assert task in changed, "%s did not change on %s; changed: %s" % (task, s.name, sorted(changed))
+    for other in fleet[1:]:
+        assert not [t for t in station_tasks(job, other.name) if t[2]], other.name
+
+    job = awx.run("deploy", {"pywats_client_hotfixes_skip": A_SKIP})
+    assert_job(job)
+    for st in fleet:
+        ran = station_tasks(job, st.name)
+        assert not [t for t in ran if t[2]], "%s changed on a no-op re-run: %s" % (st.name, [t for t in ran if t[2]])
+        assert len(ran) <= NOOP_MODULE_RUNS_MAX, "%s: %d module runs on a no-op re-run: %s" % (st.name, len(ran), ran)
+
+
 def test_failed_health_gate_rolls_back_and_stops(fleet, standin, awx, port_blocker):
     stations = by_name(fleet)
     canary, blocked = stations["pywats-fleet-1"], stations["pywats-fleet-2"]

@@ -3,11 +3,13 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""The scripts the role runs in a station's venv to skip work on a re-run
-(roles/pywats_client/files/linux/: venv_state.py, hotfix_state.py, run with
-ansible.builtin.script and the venv's python): the venv read and the hotfix state record.
-A re-run may skip the hotfixes only while every patched file is exactly as the
-set left it; these tests run the scripts in a real venv."""
+"""What lets a re-run skip work: the hotfix state that
+roles/pywats_client/files/linux/hotfix_state.py records in a station's venv (run
+with ansible.builtin.script and the venv's python), and the state read
+(module pywats_station_state) that reads it back, with the releases the venv
+holds, from the venv's files. A re-run may skip the hotfixes only while every
+patched file is exactly as the set left it; these tests run both in a real venv
+and check that they agree."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
@@ -19,6 +21,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from ansible_collections.virinco.pywats.plugins.modules import pywats_station_state as station_state
 
 REPO = Path(__file__).resolve().parents[2]
 VARS = yaml.safe_load((REPO / "roles/pywats_client/vars/main.yml").read_text(encoding="utf-8"))
@@ -48,9 +52,15 @@ def patched(venv):
 
 
 def probe(python, state):
-    out = subprocess.run([str(python), str(SCRIPTS / "hotfix_state.py"), "read", str(state)],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
+    """The hotfix state as the script reads it in the venv, after checking that the
+    state read (which never starts the venv's interpreter) reads the same."""
+    out = json.loads(subprocess.run([str(python), str(SCRIPTS / "hotfix_state.py"), "read", str(state)],
+                                    check=True, capture_output=True, text=True).stdout)
+    venv_dir = python.parent.parent
+    read = station_state.read_venv({"dir": str(venv_dir), "packages": [], "hotfix_state": state.name})
+    assert read["python"] is True
+    assert dict(read["hotfix"], purelib=read["purelib"]) == out
+    return out
 
 
 def record(python, purelib, state, set_id, files=None):
@@ -114,9 +124,25 @@ def test_venv_read_reports_releases(venv):
     dist = purelib / "pywats_api-0.6.0rc1.dist-info"
     dist.mkdir(exist_ok=True)
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: pywats-api\nVersion: 0.6.0rc1\n", encoding="utf-8")
-    out = subprocess.run([str(python), str(SCRIPTS / "venv_state.py"), "pywats-api", "PySide6-Essentials"],
-                         check=True, capture_output=True, text=True).stdout
-    assert json.loads(out) == {"client": "0.6.0rc1", "pyside6": None}
+    read = station_state.read_venv({"dir": str(python.parent.parent), "packages": ["pywats-api", "PySide6-Essentials"]})
+    assert read["versions"] == {"pywats-api": "0.6.0rc1", "PySide6-Essentials": None}
+    assert read["purelib"] == str(purelib)
+
+
+def test_venv_read_agrees_with_the_venvs_own_interpreter(tmp_path):
+    """A venv with pip: the release the state read finds in the files is the one the
+    venv's importlib.metadata reports."""
+    root = tmp_path / "withpip"
+    subprocess.run([sys.executable, "-m", "venv", str(root)], check=True)
+    want = subprocess.run([str(root / "bin" / "python"), "-c", "import importlib.metadata as m; print(m.version('pip'))"],
+                          check=True, capture_output=True, text=True).stdout.strip()
+    read = station_state.read_venv({"dir": str(root), "packages": ["pip", "PIP", "not-there"]})
+    assert read["versions"] == {"pip": want, "PIP": want, "not-there": None}
+
+
+def test_no_venv_reads_as_empty(tmp_path):
+    read = station_state.read_venv({"dir": str(tmp_path / "none"), "packages": ["pip"], "hotfix_state": "x.json"})
+    assert read == {"python": False, "purelib": None, "versions": {"pip": None}, "hotfix": {"set": None, "files_ok": False}}
 
 
 def test_hotfix_state_usage_is_refused(venv):
