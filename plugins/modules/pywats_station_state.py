@@ -15,7 +15,7 @@ short_description: Read in one run everything the pywats_client role decides on 
 version_added: 0.1.0
 description:
   - Reads, without changing anything, the state of a Linux station that the
-    P(virinco.pywats.pywats_client#role) role compares with what it wants: which OS packages are
+    P(virinco.pywats.pywats_client#role) role compares with what it wants, namely which OS packages are
     installed, the service account and group, the owner, group, mode and checksum of the files and
     directories the role manages, what the client's venv holds, the hotfix state recorded in it,
     the systemd version and the service's state.
