@@ -132,9 +132,11 @@ def test_rerun_corrects_each_drift_and_a_noop_rerun_stays_cheap(fleet, standin, 
     assert s.unit("MainPID")["MainPID"] != pid_before
     assert health(s.port) == 200
     changed = {name for name, _action, ch in station_tasks(job, s.name) if ch}
+    # The config and the environment are written with no_log, whose events carry no result:
+    # the snapshot above shows them restored.
     for task in ("Create the watch, done, error and pending folders", "Install the system packages the client needs (apt)",
-                 "Apply the hotfixes that are on, and take out those switched off", "Write the client configuration",
-                 "Write the service environment", "Write the systemd unit", "Enable and start the service"):
+                 "Apply the hotfixes that are on, and take out those switched off", "Write the systemd unit",
+                 "Enable and start the service"):
         assert task in changed, "%s did not change on %s; changed: %s" % (task, s.name, sorted(changed))
     for other in fleet[1:]:
         assert not [t for t in station_tasks(job, other.name) if t[2]], other.name
