@@ -63,6 +63,12 @@ _raw:
       description: The files the patches touch, relative to site-packages.
       type: list
       elements: str
+    patches:
+      description:
+        - Each fix as M(virinco.pywats.pywats_hotfix_set) takes it, in order, with C(id), C(file), C(content)
+          (the patch text) and C(state) (V(present) when it is on, V(absent) when it is off).
+      type: list
+      elements: dict
 '''
 
 import os

@@ -135,20 +135,22 @@ def hotfix_set(version, fixes, patch_texts, enabled=True, skip=()):
     patch_texts: the text of each entry's patch file, in the same order.
     Returns {'id': a SHA-256 over the release, each fix's id, whether it is on, and its
     patch's SHA-256 (another id means the files must be patched again), 'files': the
-    files (relative to site-packages) the patches touch, in order, once each}.
+    files (relative to site-packages) the patches touch, in order, once each, 'patches':
+    each fix as the module pywats_hotfix_set takes it (id, file, content, state)}.
     """
-    parts, files = [_text(version)], []
+    parts, files, patches = [_text(version)], [], []
     for fix, text in zip(fixes, patch_texts):
         on = boolean(enabled, strict=False) and fix['id'] not in skip
         parts.append('%s %s %s' % (fix['id'], 'present' if on else 'absent',
                                    hashlib.sha256(text.encode('utf-8')).hexdigest()))
+        patches.append({'id': fix['id'], 'file': fix['file'], 'content': text, 'state': 'present' if on else 'absent'})
         for target in PATCH_TARGET.findall(text):
             if target not in files:
                 files.append(target)
     # Joined with a backslash and an n, as the role's Jinja did before: ids recorded on
     # stations by earlier releases stay valid, and an upgrade of the collection alone
     # does not patch every station again.
-    return {'id': hashlib.sha256('\\n'.join(parts).encode('utf-8')).hexdigest(), 'files': files}
+    return {'id': hashlib.sha256('\\n'.join(parts).encode('utf-8')).hexdigest(), 'files': files, 'patches': patches}
 
 
 def wheel_platform_tags(platform, arch, glibc):

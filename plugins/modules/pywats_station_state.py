@@ -198,10 +198,7 @@ service:
            "NeedDaemonReload": "no", "ok": true}
 '''
 
-import glob
 import grp
-import hashlib
-import json
 import os
 import pwd
 import re
@@ -209,16 +206,9 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
-CHUNK = 1024 * 1024
+from ansible_collections.virinco.pywats.plugins.module_utils import pywats_venv as venv
+
 SERVICE_PROPERTIES = ('LoadState', 'ActiveState', 'SubState', 'UnitFileState', 'NeedDaemonReload')
-
-
-def digest(path, algorithm):
-    hasher = hashlib.new(algorithm)
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(CHUNK), b''):
-            hasher.update(block)
-    return hasher.hexdigest()
 
 
 def name_of_uid(uid):
@@ -263,7 +253,7 @@ def read_path(spec, lstat=os.lstat, stat_=os.stat):
                  mode='%04o' % stat.S_IMODE(info.st_mode))
     if kind == 'file' and spec.get('checksum'):
         try:
-            found['checksum'] = digest(path, 'sha1')
+            found['checksum'] = venv.digest(path, 'sha1')
         except (IOError, OSError):
             found['checksum'] = None
     found['ok'] = path_ok(spec, found)
@@ -339,94 +329,13 @@ def read_group(name, getgrnam=grp.getgrnam):
         return dict(exists=False)
 
 
-def canonical(name):
-    """A distribution name as PEP 503 compares them."""
-    return re.sub(r'[-_.]+', '-', name).lower()
-
-
-def venv_version(venv_dir):
-    """'3.11' from the venv's pyvenv.cfg, or None."""
-    try:
-        with open(os.path.join(venv_dir, 'pyvenv.cfg')) as handle:
-            text = handle.read()
-    except (IOError, OSError):
-        return None
-    match = re.search(r'^\s*version(?:_info)?\s*=\s*(\d+)\.(\d+)', text, re.M)
-    return '%s.%s' % match.groups() if match else None
-
-
-def venv_purelib(venv_dir):
-    """The venv's site-packages: lib/pythonX.Y/site-packages for the version pyvenv.cfg names."""
-    version = venv_version(venv_dir)
-    if version:
-        path = os.path.join(venv_dir, 'lib', 'python' + version, 'site-packages')
-        if os.path.isdir(path):
-            return path
-    found = sorted(glob.glob(os.path.join(venv_dir, 'lib', 'python3*', 'site-packages')))
-    return found[-1] if found else None
-
-
-def installed_versions(purelib, names):
-    """The release of each distribution in names installed in purelib (None when it is not), from its METADATA."""
-    wanted = {}
-    for name in names:
-        wanted.setdefault(canonical(name), []).append(name)
-    versions = dict((name, None) for name in names)
-    if not purelib or not wanted:
-        return versions
-    for entry in sorted(os.listdir(purelib)):
-        if not entry.endswith('.dist-info'):
-            continue
-        meta = os.path.join(purelib, entry, 'METADATA')
-        name = version = None
-        try:
-            with open(meta, 'rb') as handle:
-                for raw in handle:
-                    line = raw.decode('utf-8', 'replace').rstrip('\r\n')
-                    if not line:
-                        break
-                    if line.startswith('Name:'):
-                        name = line[5:].strip()
-                    elif line.startswith('Version:'):
-                        version = line[8:].strip()
-        except (IOError, OSError):
-            continue
-        if name and canonical(name) in wanted and version:
-            for asked in wanted[canonical(name)]:
-                versions[asked] = version
-    return versions
-
-
-def hotfix_state(purelib, state_file):
-    """The recorded hotfix set id and whether every file it patched still has its recorded SHA-256."""
-    try:
-        with open(state_file) as handle:
-            state = json.load(handle)
-    except (IOError, OSError, ValueError):
-        state = {}
-    if not isinstance(state, dict):
-        state = {}
-    files = state.get('files') or {}
-    ok = bool(files) and bool(purelib)
-    if ok:
-        for rel, value in files.items():
-            try:
-                if value is None or digest(os.path.join(purelib, rel), 'sha256') != value:
-                    ok = False
-                    break
-            except (IOError, OSError):
-                ok = False
-                break
-    return dict(set=state.get('set'), files_ok=ok)
-
-
 def read_venv(spec):
     venv_dir = spec['dir']
-    purelib = venv_purelib(venv_dir)
+    purelib = venv.venv_purelib(venv_dir)
     result = dict(python=os.path.exists(os.path.join(venv_dir, 'bin', 'python')), purelib=purelib,
-                  versions=installed_versions(purelib, spec.get('packages') or []))
+                  versions=venv.installed_versions(purelib, spec.get('packages') or []))
     if spec.get('hotfix_state'):
-        result['hotfix'] = hotfix_state(purelib, os.path.join(venv_dir, spec['hotfix_state']))
+        result['hotfix'] = venv.read_hotfix_state(purelib, os.path.join(venv_dir, spec['hotfix_state']))
     return result
 
 

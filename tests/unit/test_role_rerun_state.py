@@ -3,18 +3,17 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""What lets a re-run skip work: the hotfix state that
-roles/pywats_client/files/linux/hotfix_state.py records in a station's venv (run
-with ansible.builtin.script and the venv's python), and the state read
-(module pywats_station_state) that reads it back, with the releases the venv
-holds, from the venv's files. A re-run may skip the hotfixes only while every
-patched file is exactly as the set left it; these tests run both in a real venv
-and check that they agree."""
+"""What lets a re-run skip work: the hotfix state that the module
+pywats_hotfix_set records in a station's venv, and the state read (module
+pywats_station_state) that reads it back, with the releases the venv holds,
+from the venv's files and without starting its interpreter. A re-run may skip
+the hotfixes only while every patched file is exactly as the set left it; these
+tests record and read in a real venv, whose own interpreter names its
+site-packages."""
 
 from __future__ import (absolute_import, division, print_function)
 __metaclass__ = type
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -22,12 +21,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ansible_collections.virinco.pywats.plugins.module_utils import pywats_venv
 from ansible_collections.virinco.pywats.plugins.modules import pywats_station_state as station_state
 
 REPO = Path(__file__).resolve().parents[2]
 VARS = yaml.safe_load((REPO / "roles/pywats_client/vars/main.yml").read_text(encoding="utf-8"))
 FILES = ["pkg/a.py", "pkg/sub/b.py"]
-SCRIPTS = REPO / "roles/pywats_client/files/linux"
 
 
 @pytest.fixture(scope="module")
@@ -52,21 +51,22 @@ def patched(venv):
 
 
 def probe(python, state):
-    """The hotfix state as the script reads it in the venv, after checking that the
-    state read (which never starts the venv's interpreter) reads the same."""
-    out = json.loads(subprocess.run([str(python), str(SCRIPTS / "hotfix_state.py"), "read", str(state)],
-                                    check=True, capture_output=True, text=True).stdout)
-    venv_dir = python.parent.parent
-    read = station_state.read_venv({"dir": str(venv_dir), "packages": [], "hotfix_state": state.name})
+    """The hotfix state as the state read finds it, with the site-packages it found,
+    which must be the one the venv's own interpreter names."""
+    read = station_state.read_venv({"dir": str(python.parent.parent), "packages": [], "hotfix_state": state.name})
     assert read["python"] is True
-    assert dict(read["hotfix"], purelib=read["purelib"]) == out
-    return out
+    return dict(read["hotfix"], purelib=read["purelib"])
 
 
 def record(python, purelib, state, set_id, files=None):
-    del purelib  # the script asks the venv's interpreter, as on a station
-    return subprocess.run([str(python), str(SCRIPTS / "hotfix_state.py"), "record", str(state), set_id]
-                          + list(FILES if files is None else files), check=True, capture_output=True, text=True).stdout.strip()
+    """Record as pywats_hotfix_set does; "changed" or "unchanged"."""
+    del python
+    text = pywats_venv.hotfix_state_text(str(purelib), set_id, FILES if files is None else files)
+    if state.exists() and state.read_text(encoding="utf-8") == text:
+        return "unchanged"
+    state.write_text(text, encoding="utf-8")
+    state.chmod(0o644)
+    return "changed"
 
 
 def test_no_record_means_apply(patched):
@@ -143,10 +143,3 @@ def test_venv_read_agrees_with_the_venvs_own_interpreter(tmp_path):
 def test_no_venv_reads_as_empty(tmp_path):
     read = station_state.read_venv({"dir": str(tmp_path / "none"), "packages": ["pip"], "hotfix_state": "x.json"})
     assert read == {"python": False, "purelib": None, "versions": {"pip": None}, "hotfix": {"set": None, "files_ok": False}}
-
-
-def test_hotfix_state_usage_is_refused(venv):
-    python = venv[0]
-    res = subprocess.run([str(python), str(SCRIPTS / "hotfix_state.py"), "write"], capture_output=True, text=True,
-                         check=False)
-    assert res.returncode != 0 and "usage: hotfix_state.py" in res.stderr
