@@ -21,6 +21,8 @@ class FilterModule(object):
             'inotify_raise': values.inotify_raise,
             'selinux_port_types': values.selinux_port_types,
             'wheel_platform_tags': values.wheel_platform_tags,
+            'wheel_file_pattern': values.wheel_file_pattern,
+            'wheel_archive_name': values.wheel_archive_name,
             'mount_roots': values.mount_roots,
             'manifest_digests': values.manifest_digests,
             'manifest_list_entries': values.manifest_list_entries,

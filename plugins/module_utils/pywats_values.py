@@ -166,6 +166,17 @@ def wheel_platform_tags(platform, arch, glibc):
     return ['manylinux_2_%d_%s' % (m, arch) for m in range(minor, 16, -1)] + ['manylinux2014_' + arch]
 
 
+def wheel_file_pattern(arch):
+    """A regular expression for the wheel files a Linux station of this CPU can install: pure
+    Python wheels and manylinux, musllinux or linux wheels for the CPU."""
+    return r'(-any|-(manylinux|musllinux|linux)[0-9a-z_.]*_%s)\.whl$' % re.escape(_text(arch))
+
+
+def wheel_archive_name(arch):
+    """The file name, in a wheelhouse, of the archive of the wheels for Linux stations of this CPU."""
+    return 'pywats-wheels-linux-%s.tar' % _text(arch)
+
+
 def mount_roots(paths, watch_folders):
     """The folders a container must bind-mount: each path (in order, once) that is not
     strictly inside one of the watch folders, which are mounted whole."""

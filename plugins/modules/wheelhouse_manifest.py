@@ -16,9 +16,10 @@ version_added: 0.1.0
 description:
   - A wheelhouse is a directory of Python wheels that stations install from without a package index.
   - With O(state=present) the module writes the manifest C(SHA256SUMS) (the format of C(sha256sum)) for
-    every wheel in the directory.
+    every wheel in the directory, and for each archive of wheels (C(pywats-wheels-*.tar)) that the
+    P(virinco.pywats.pywats_client#role) role's wheelhouse entry point packs for a station CPU.
   - With O(state=verified) it changes nothing and fails, naming each file, when a wheel differs from its
-    manifest entry, a listed wheel is missing, or a wheel is not listed.
+    manifest entry, a listed wheel is missing, or a wheel is not listed (archives count as wheels here).
 author:
   - virinco.pywats contributors (@virinco)
 attributes:
@@ -103,11 +104,16 @@ def sha256_of(path):
     return digest.hexdigest()
 
 
+def listed_kind(name):
+    """True for the files a manifest lists: wheels, and the role's archives of them."""
+    return name.endswith('.whl') or (name.startswith('pywats-wheels-') and name.endswith('.tar'))
+
+
 def scan(path):
-    """SHA-256 of every wheel in path, by file name."""
+    """SHA-256 of every wheel (and archive of wheels) in path, by file name."""
     return dict((name, sha256_of(os.path.join(path, name)))
                 for name in sorted(os.listdir(path))
-                if name.endswith('.whl') and os.path.isfile(os.path.join(path, name)))
+                if listed_kind(name) and os.path.isfile(os.path.join(path, name)))
 
 
 def parse_manifest(text):
@@ -163,7 +169,7 @@ def main():
     result = dict(changed=False, files=found, mismatched=[], missing=[], unlisted=[])
 
     if module.params['state'] == 'present':
-        if not found:
+        if not any(name.endswith('.whl') for name in found):
             module.fail_json(msg='The wheelhouse %s holds no wheels.' % path, **result)
         wanted = render_manifest(found)
         current = None

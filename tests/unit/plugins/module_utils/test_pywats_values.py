@@ -131,6 +131,21 @@ def test_wheel_platform_tags():
     assert len(tags) == 36 - 17 + 2
 
 
+@pytest.mark.parametrize("name, arch, takes", [
+    ("pywats_api-0.6.0rc1-py3-none-any.whl", "x86_64", True),
+    ("PySide6_Essentials-6.10.1-cp39-abi3-manylinux_2_34_x86_64.whl", "x86_64", True),
+    ("PySide6_Essentials-6.10.1-cp39-abi3-manylinux_2_34_x86_64.whl", "aarch64", False),
+    ("pydantic_core-2.41.5-cp311-cp311-manylinux_2_17_aarch64.manylinux2014_aarch64.whl", "aarch64", True),
+    ("pywin32-311-cp311-cp311-win_amd64.whl", "x86_64", False),
+    ("a-1-cp311-cp311-musllinux_1_2_x86_64.whl", "x86_64", True),
+    ("a-1-cp311-cp311-manylinux_2_17_x86_64.whl.metadata", "x86_64", False),
+])
+def test_wheel_file_pattern(name, arch, takes):
+    import re
+    assert bool(re.search(values.wheel_file_pattern(arch), name)) is takes
+    assert values.wheel_archive_name(arch) == "pywats-wheels-linux-%s.tar" % arch
+
+
 def test_mount_roots_leave_out_what_a_mounted_watch_folder_holds():
     paths = ["/srv/in", "/srv/in/Done", "/srv/in-other", "/srv/archive", "/srv/in/Done", "/srv/in2/Error"]
     assert values.mount_roots(paths, ["/srv/in", "/srv/in2"]) == ["/srv/in", "/srv/in-other", "/srv/archive"]

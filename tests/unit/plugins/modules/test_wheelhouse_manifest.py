@@ -102,3 +102,20 @@ def test_manifest_matches_sha256sum_tool(wheelhouse):
     run({'path': str(wheelhouse), 'state': 'present'})
     res = subprocess.run(['sha256sum', '--check', '--quiet', 'SHA256SUMS'], cwd=str(wheelhouse), check=False)
     assert res.returncode == 0
+
+
+def test_the_archive_of_a_cpus_wheels_is_listed_and_verified(wheelhouse):
+    (wheelhouse / 'pywats-wheels-linux-x86_64.tar').write_bytes(b'archive')
+    (wheelhouse / 'other.tar').write_bytes(b'not ours')
+    run({'path': str(wheelhouse), 'state': 'present'})
+    assert '%s  pywats-wheels-linux-x86_64.tar\n' % sha(b'archive') in (wheelhouse / 'SHA256SUMS').read_text()
+    assert 'other.tar' not in (wheelhouse / 'SHA256SUMS').read_text()
+    (wheelhouse / 'pywats-wheels-linux-x86_64.tar').write_bytes(b'tampered')
+    result = run({'path': str(wheelhouse)}, AnsibleFailJson)
+    assert result['mismatched'] == ['pywats-wheels-linux-x86_64.tar']
+
+
+def test_archives_without_wheels_are_no_wheelhouse(tmp_path):
+    (tmp_path / 'pywats-wheels-linux-x86_64.tar').write_bytes(b'archive')
+    result = run({'path': str(tmp_path), 'state': 'present'}, AnsibleFailJson)
+    assert result['msg'] == 'The wheelhouse %s holds no wheels.' % tmp_path
