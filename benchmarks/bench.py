@@ -11,12 +11,15 @@ Measures, in one run and on this machine:
   * bytes and requests each station fetched from the package index (pip --log),
     for index installs and for wheelhouse installs (plus the controller's one
     download that builds the wheelhouse);
+  * module runs and round trips per station of each play, from its connection log
+    (-vvv lines in <tag>.conn.log), and CPU seconds per station (controller + rest);
   * per station after the settle time: RSS of the client, venv size, processes
     in the unit's cgroup.
 Every server address is 127.0.0.1 (the WATS stand-in); the stations reach only
 the package index. Standard library and the repo venv's PyYAML only.
 """
 import argparse
+import ast
 import concurrent.futures
 import datetime
 import json
@@ -24,6 +27,7 @@ import os
 import platform
 import re
 import resource
+import shlex
 import shutil
 import signal
 import socket
@@ -368,6 +372,126 @@ def parse_profile(text, limit=10):
     return sorted(out, key=lambda t: -t["seconds"])[:limit]
 
 
+# --- connection log --------------------------------------------------------------
+# ansible-playbook runs with ANSIBLE_LOG_PATH and ANSIBLE_LOG_VERBOSITY=3: the -vvv lines of the
+# connection plugin go to that file only (ansible-core 2.19 prints nothing more on the terminal).
+# The docker connection logs every command it runs in a station as
+#   <host> EXEC ['/usr/local/bin/docker', b'exec', b'-i', 'NAME', '/bin/sh', '-c', "/bin/sh -c '... && sleep 0'"]
+# the local connection (a task delegated to the controller) as `<host> EXEC /bin/sh -c '...'`, and
+# every file sent or fetched as `<host> PUT SRC TO DEST` / `<host> FETCH SRC TO DEST`.
+
+LOG_PREFIX = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ p=\d+ u=\S* n=\S+(?: [A-Z]+)?\s*\|\s?(.*)$")
+LOG_TASK = re.compile(r"^(TASK|RUNNING HANDLER) \[(.*)\](?: \**)?\s*$")
+LOG_CONN = re.compile(r"^<([^>]+)> (EXEC|PUT|FETCH) (.*)$")
+BECOME_ECHO = re.compile(r"^echo BECOME-SUCCESS-\w+ ?; ?")
+PYTHON = re.compile(r"^python[0-9.]*$")
+MODULE_KINDS = ("module", "module_file", "script_interpreter")
+ENV_WORD = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+WRAPPERS = ("sh", "bash", "dash", "zsh", "ksh", "su", "sudo", "doas", "ksu", "pbrun", "pfexec", "machinectl")
+
+
+def _shell_words(cmd):
+    try:
+        return shlex.split(cmd)
+    except ValueError:
+        return cmd.split()
+
+
+def _innermost(cmd):
+    """The command a `sh -c '...'` (or `su/sudo ... sh -c '...'`) wrapper runs, without
+    Ansible's ` && sleep 0` tail and become's `echo BECOME-SUCCESS-... ;` head."""
+    for _depth in range(8):  # sh -c inside su -c inside sh -c: a few levels at most
+        cmd = cmd.strip()
+        if cmd.endswith("&& sleep 0"):
+            cmd = cmd[:-len("&& sleep 0")].strip()
+        cmd = BECOME_ECHO.sub("", cmd)
+        words = _shell_words(cmd)
+        if not words or os.path.basename(words[0]) not in WRAPPERS or "-c" not in words[1:-1]:
+            return cmd
+        cmd = words[words.index("-c", 1) + 1]
+    return cmd
+
+
+def classify_exec(rest):
+    """What one EXEC line ran. rest: the text after `<host> EXEC `. Returns one of
+    module (a pipelined module run: the interpreter alone, the module on stdin),
+    module_file (a python running a file from an ansible-tmp dir: a module without pipelining,
+    or ansible.builtin.script with a python as its executable),
+    script_interpreter (ansible.builtin.script with `executable`: an interpreter running the script),
+    script (a file from an ansible-tmp dir run directly), home (`echo ~`), tmpdir (mkdir of the
+    ansible-tmp dir), chmod, rm, other. The first three are module runs: an interpreter start."""
+    rest = rest.strip()
+    if rest.startswith("["):
+        try:
+            argv = ast.literal_eval(rest)
+            cmd = argv[-1].decode("utf-8", "replace") if isinstance(argv[-1], bytes) else str(argv[-1])
+        except (ValueError, SyntaxError, IndexError, TypeError):
+            cmd = rest
+    else:
+        cmd = rest
+    cmd = _innermost(cmd)
+    words = _shell_words(cmd)
+    # A task's `environment:` comes first as VAR=value words (or through env).
+    while words and (ENV_WORD.match(words[0]) or os.path.basename(words[0]) == "env"):
+        words = words[1:]
+    if not words:
+        return "other"
+    first = os.path.basename(words[0])
+    if PYTHON.match(first):
+        if len(words) == 1:
+            return "module"
+        if "ansible-tmp-" in words[1]:
+            return "module_file"
+    if len(words) >= 2 and "ansible-tmp-" in words[1] and "ansible-tmp-" not in words[0]:
+        return "script_interpreter"
+    if "ansible-tmp-" in words[0]:
+        return "script"
+    if cmd.startswith("echo ~"):
+        return "home"
+    if cmd.startswith("( umask") and "mkdir" in cmd:
+        return "tmpdir"
+    if first in ("chmod", "rm"):
+        return first
+    return "other"
+
+
+def parse_connection_log(text, hosts=None):
+    """Per host, from an ansible log written at ANSIBLE_LOG_VERBOSITY=3: EXEC, PUT and FETCH lines
+    (round_trips = all three), module runs (interpreter starts that run a module or a script, see
+    classify_exec) and the tasks that made them ({task: count}, from the TASK / RUNNING HANDLER
+    lines before them; with the linear strategy each task's lines follow its banner).
+    hosts: count only these (a task delegated to the controller logs as <localhost>)."""
+    out = {}
+    task = None
+    for line in text.splitlines():
+        m = LOG_PREFIX.match(line)
+        if not m:
+            continue
+        msg = m.group(1)
+        t = LOG_TASK.match(msg)
+        if t:
+            task = ("handler: " if t.group(1) == "RUNNING HANDLER" else "") + t.group(2)
+            continue
+        c = LOG_CONN.match(msg)
+        if not c:
+            continue
+        host, what, rest = c.groups()
+        if hosts is not None and host not in hosts:
+            continue
+        h = out.setdefault(host, {"exec": 0, "put": 0, "fetch": 0, "round_trips": 0, "module_runs": 0,
+                                  "kinds": {}, "module_runs_by_task": {}})
+        h[what.lower()] += 1
+        h["round_trips"] += 1
+        if what == "EXEC":
+            kind = classify_exec(rest)
+            h["kinds"][kind] = h["kinds"].get(kind, 0) + 1
+            if kind in MODULE_KINDS:
+                h["module_runs"] += 1
+                name = task or "(before the first task)"
+                h["module_runs_by_task"][name] = h["module_runs_by_task"].get(name, 0) + 1
+    return out
+
+
 def summarize_stations(metrics):
     def agg(key, scale=1.0):
         vals = [m[key] / scale for m in metrics if m.get(key) is not None]
@@ -377,6 +501,35 @@ def summarize_stations(metrics):
     return {"rss_mib": agg("rss_kib", 1024.0), "venv_mib": agg("venv_bytes", MIB),
             "cgroup_procs": agg("cgroup_procs"), "tasks": agg("tasks"),
             "running_s": agg("running_s")}
+
+
+def _agg(vals):
+    vals = [v for v in vals if v is not None]
+    if not vals:
+        return None
+    return {"mean": round(statistics.mean(vals), 1), "min": min(vals), "max": max(vals)}
+
+
+def summarize_connection(text, names, logfile):
+    """Module runs and round trips per station of one play, from its connection log."""
+    parsed = parse_connection_log(text, hosts=set(names))
+    missing = [n for n in names if not parsed.get(n, {}).get("exec")]
+    per = {key: _agg([parsed[n][key] for n in names if n in parsed])
+           for key in ("module_runs", "round_trips", "exec", "put", "fetch")}
+    return {"log": os.path.relpath(logfile, REPO), "per_station": per, "by_station": parsed,
+            "stations_without_lines": missing}
+
+
+def cpu_per_station(machine, n):
+    """CPU seconds per station of one step: controller (ansible-playbook, forks, docker CLI) and other."""
+    if not machine or "controller_cpu_s" not in machine:
+        return None
+    return {"controller": round(machine["controller_cpu_s"] / n, 1), "other": round(machine["other_cpu_s"] / n, 1)}
+
+
+def shared_with(*machines):
+    """Other heavy jobs that ran during any of these steps."""
+    return sorted({job for m in machines if m for job in m.get("foreign_jobs", ())})
 
 
 def summarize_fetch(fetches):
@@ -469,8 +622,9 @@ class Bench:
     def wait_quiet(self):
         """With --wait-quiet, hold a timed step until no foreign heavy job runs (or the limit passes)."""
         if self.args.wait_quiet <= 0:
-            return
-        deadline = time.monotonic() + self.args.wait_quiet
+            return 0.0
+        start = time.monotonic()
+        deadline = start + self.args.wait_quiet
         told = False
         containers = own_container_ids(self.owner)
         before = foreign_snapshot(self.owner, containers)
@@ -480,21 +634,48 @@ class Bench:
             jobs = foreign_active(before, after)
             before = after
             if not jobs:
-                return
+                return time.monotonic() - start
             if not told:
                 log("waiting up to %d s for other jobs to end: %s" % (self.args.wait_quiet, ", ".join(jobs)))
                 told = True
+        return time.monotonic() - start
 
     def playbook(self, tag, cmd, forks=None):
+        """Run one play; its output goes to <tag>.log, its -vvv lines (the connection's EXEC, PUT and
+        FETCH lines among them) to <tag>.conn.log only: ansible-core >= 2.17 logs at
+        ANSIBLE_LOG_VERBOSITY without printing more on the terminal."""
         logfile = os.path.join(self.logdir, tag + ".log")
+        self.last_connlog = os.path.join(self.logdir, tag + ".conn.log")
+        env = dict(self.env, ANSIBLE_LOG_PATH=self.last_connlog, ANSIBLE_LOG_VERBOSITY="3")
         full = ["ansible-playbook"] + (["-f", str(forks)] if forks else []) + cmd
-        self.wait_quiet()
+        waited = self.wait_quiet()
         with Phase(self.owner) as phase, open(logfile, "w", encoding="utf-8") as fh:
-            rc = run_group(full, cwd=REPO, env=self.env, stdout=fh, stderr=subprocess.STDOUT)
-        self.last_phase = phase.info
+            rc = run_group(full, cwd=REPO, env=env, stdout=fh, stderr=subprocess.STDOUT)
+        self.last_phase = self.report_shared(tag, phase.info, waited)
         with open(logfile, encoding="utf-8") as fh:
             text = fh.read()
         return rc, phase.wall, text, logfile
+
+    def report_shared(self, step, info, waited):
+        info["waited_quiet_s"] = round(waited, 1)
+        if info["foreign_jobs"]:
+            log("%s shared the machine with other heavy jobs (%s)%s" % (
+                step, ", ".join(info["foreign_jobs"]),
+                " after waiting %.0f s for quiet" % waited if self.args.wait_quiet > 0 else ""))
+        return info
+
+    def connection(self, names):
+        """Module runs and round trips per station of the last play, from its connection log."""
+        try:
+            with open(self.last_connlog, encoding="utf-8", errors="replace") as fh:
+                text = fh.read()
+        except OSError:
+            text = ""
+        summary = summarize_connection(text, names, self.last_connlog)
+        if summary["stations_without_lines"]:
+            log("no connection lines for %s in %s (ANSIBLE_LOG_VERBOSITY needs ansible-core >= 2.17)"
+                % (", ".join(summary["stations_without_lines"]), summary["log"]))
+        return summary
 
     def fail_with_log(self, what, logfile, text):
         print("\n".join(text.splitlines()[-60:]), file=sys.stderr)
@@ -512,6 +693,11 @@ class Bench:
             "kernel": platform.release(), "image": IMAGE, "ansible": ansible_v[0] if ansible_v else "",
             "commit": commit + ("+dirty" if dirty else ""), "client_version": CLIENT_VERSION,
             "collections_path": self.args.collections_path,
+            "wait_quiet_s": self.args.wait_quiet, "allow_shared": self.args.allow_shared,
+            "max_noop_module_runs": self.args.max_noop_module_runs,
+            "connection": ("module runs (interpreter starts that run a module or a script) and round trips (every "
+                           "EXEC, PUT and FETCH line) per station, from each play's connection log "
+                           "(<tag>.conn.log, ANSIBLE_LOG_VERBOSITY=3); the baseline is 1 docker exec"),
             "pip_cache": ("cold: every station is a fresh container with an empty /root/.cache/pip and no "
                           "shared cache mounted; the controller's wheelhouse build uses an empty PIP_CACHE_DIR"),
             "timing": ("wall time of the ansible-playbook process (or of docker exec baseline.sh), from start "
@@ -531,16 +717,22 @@ class Bench:
         run(["docker", "cp", os.path.join(REPO, "benchmarks", "baseline.sh"), name + ":/usr/local/sbin/baseline.sh"])
         run(["docker", "cp", self.token_file, name + ":/root/pywats-token"])
         logfile = os.path.join(self.logdir, "baseline.log")
-        self.wait_quiet()
+        waited = self.wait_quiet()
+        # sh -x: the trace ("+ cmd" lines in the log) counts the commands the script runs.
         with Phase(self.owner) as phase, open(logfile, "w", encoding="utf-8") as fh:
-            rc = run_group(["docker", "exec", name, "sh", "/usr/local/sbin/baseline.sh", self.server_url,
+            rc = run_group(["docker", "exec", name, "sh", "-x", "/usr/local/sbin/baseline.sh", self.server_url,
                             "/root/pywats-token", str(port), STATION_PIP_LOG], stdout=fh, stderr=subprocess.STDOUT)
         wall = phase.wall
+        with open(logfile, encoding="utf-8") as fh:
+            text = fh.read()
         if rc != 0 or health(port) != 200:
-            with open(logfile, encoding="utf-8") as fh:
-                self.fail_with_log("baseline.sh", logfile, fh.read())
+            self.fail_with_log("baseline.sh", logfile, text)
+        machine = self.report_shared("baseline", phase.info, waited)
         self.result["baseline"] = {"wall_s": round(wall, 1), "index_fetch": summarize_fetch([station_fetch(name)]),
-                                   "station": None, "machine": phase.info}
+                                   "station": None, "machine": machine,
+                                   "connection": {"round_trips": 1, "docker_exec": 1,
+                                                  "shell_commands": len(re.findall(r"^\+ ", text, re.M))},
+                                   "cpu_per_station_s": cpu_per_station(machine, 1)}
         log("baseline: healthy after %.1f s; measured after the 1-station series (its idle client costs "
             "< 0.1%% of a core)" % wall)
         self.baseline_station = (name, port, time.monotonic())
@@ -581,7 +773,8 @@ class Bench:
             "first_converge": {"wall_s": round(wall, 1), "per_station_s": round(wall / n, 1),
                                "changed": sum(h["changed"] for h in recap.values()),
                                "top_tasks": parse_profile(text), "log": os.path.relpath(logfile, REPO),
-                               "machine": phase1},
+                               "machine": phase1, "cpu_per_station_s": cpu_per_station(phase1, n),
+                               "connection": self.connection(names)},
             "rerun": None,
         }
         if source == "index":
@@ -589,7 +782,7 @@ class Bench:
         else:
             self.result["wheelhouse"]["deploys"][str(n)] = entry
         if n in self.args.rerun_stations or source != "index":
-            self.rerun(tag, inv, n, wall, entry)
+            self.rerun(tag, inv, names, wall, entry)
         else:
             log("%s: first converge %.1f s" % (tag, wall))
         fetches = [station_fetch(s) for s in names]
@@ -619,21 +812,50 @@ class Bench:
         for s in names:
             self.live.remove(s)
 
-    def rerun(self, tag, inv, n, first_wall, entry):
-        log("%s: first converge %.1f s; no-op re-run" % (tag, first_wall))
+    def rerun(self, tag, inv, names, first_wall, entry):
+        n = len(names)
+        conn1 = entry["first_converge"]["connection"]["per_station"]
+        log("%s: first converge %.1f s, %s module runs / %s round trips per station; no-op re-run"
+            % (tag, first_wall, fmt(conn1["module_runs"] and conn1["module_runs"]["mean"], "%g"),
+               fmt(conn1["round_trips"] and conn1["round_trips"]["mean"], "%g")))
         rc, wall, text, logfile = self.playbook(tag + "-rerun", ["-i", inv, "virinco.pywats.deploy"], forks=n)
         recap = parse_recap(text)
         changed = sum(h["changed"] for h in recap.values())
         entry["rerun"] = {"wall_s": round(wall, 1), "share_of_first": round(wall / first_wall, 3), "changed": changed,
                           "changed_by_host": {k: v["changed"] for k, v in recap.items() if v["changed"]},
                           "top_tasks": parse_profile(text), "log": os.path.relpath(logfile, REPO),
-                          "machine": self.last_phase}
+                          "machine": self.last_phase, "cpu_per_station_s": cpu_per_station(self.last_phase, n),
+                          "connection": self.connection(names)}
         if rc != 0 or len(recap) != n or any(h["failed"] or h["unreachable"] for h in recap.values()):
             self.fail_with_log("re-run of %s" % tag, logfile, text)
         if changed != 0:
             raise BenchError("the no-op re-run of %s reported changed=%d (%s); log: %s"
                              % (tag, changed, entry["rerun"]["changed_by_host"], logfile))
-        log("%s: re-run %.1f s, changed=0" % (tag, wall))
+        conn = entry["rerun"]["connection"]
+        self.check_noop_module_runs(tag, conn)
+        per = conn["per_station"]
+        log("%s: re-run %.1f s, changed=0, %s module runs / %s round trips per station"
+            % (tag, wall, fmt(per["module_runs"] and per["module_runs"]["mean"], "%g"),
+               fmt(per["round_trips"] and per["round_trips"]["mean"], "%g")))
+
+    def check_noop_module_runs(self, tag, conn):
+        """--max-noop-module-runs N: no station's no-op re-run may start more than N modules."""
+        limit = self.args.max_noop_module_runs
+        if not limit:
+            return
+        if conn["stations_without_lines"]:
+            raise BenchError("--max-noop-module-runs: the connection log of the re-run of %s has no lines for %s; "
+                             "log: %s" % (tag, ", ".join(conn["stations_without_lines"]), conn["log"]))
+        over = sorted(((h, d) for h, d in conn["by_station"].items() if d["module_runs"] > limit),
+                      key=lambda hd: -hd[1]["module_runs"])
+        if over:
+            host, worst = over[0]
+            tasks = "; ".join("%s: %d" % (t.replace("virinco.pywats.pywats_client : ", ""), c)
+                              for t, c in worst["module_runs_by_task"].items())
+            raise BenchError("the no-op re-run of %s made %d module runs on %s, more than --max-noop-module-runs %d "
+                             "(%d of %d stations over); the tasks that made them: %s; log: %s"
+                             % (tag, worst["module_runs"], host, limit, len(over), len(conn["by_station"]),
+                                tasks, conn["log"]))
 
     def probe_index_page(self):
         """Size of what the preflight's index probe reads (it stops at 64 KiB)."""
@@ -715,18 +937,39 @@ class Bench:
         self.result_path = path
 
     def derive(self):
+        """Ratios between steps. A ratio whose steps shared the machine with other heavy jobs is noted
+        in ratio_notes and, unless --allow-shared (implied by --quick), withheld (null)."""
         one = self.result["index"].get("1") or self.result["index"].get(str(min(self.stations)))
         base = self.result["baseline"]
+        bm = base and base.get("machine")
+
+        def judge(holder, key, value, *machines):
+            notes = holder.setdefault("ratio_notes", {})
+            jobs = shared_with(*machines)
+            if not jobs:
+                notes.pop(key, None)
+                return value
+            notes[key] = {"shared_with": jobs, "withheld": not self.args.allow_shared}
+            return value if self.args.allow_shared else None
+
         for group in (self.result["index"], self.result["wheelhouse"]["deploys"]):
             ref = group.get("1")
             for entry in group.values():
+                fc, rr = entry["first_converge"], entry.get("rerun")
                 if ref:
-                    entry["ratio_vs_1_station"] = round(entry["first_converge"]["wall_s"]
-                                                        / ref["first_converge"]["wall_s"], 2)
+                    entry["ratio_vs_1_station"] = judge(
+                        entry, "ratio_vs_1_station", round(fc["wall_s"] / ref["first_converge"]["wall_s"], 2),
+                        fc.get("machine"), ref["first_converge"].get("machine"))
                 if base:
-                    entry["ratio_vs_baseline"] = round(entry["first_converge"]["wall_s"] / base["wall_s"], 2)
+                    entry["ratio_vs_baseline"] = judge(entry, "ratio_vs_baseline",
+                                                       round(fc["wall_s"] / base["wall_s"], 2), fc.get("machine"), bm)
+                if rr:
+                    rr["share_of_first"] = judge(entry, "rerun_share_of_first", round(rr["wall_s"] / fc["wall_s"], 3),
+                                                 rr.get("machine"), fc.get("machine"))
         if one and base:
-            self.result["ours_over_baseline"] = round(one["first_converge"]["wall_s"] / base["wall_s"], 2)
+            self.result["ours_over_baseline"] = judge(self.result, "ours_over_baseline",
+                                                      round(one["first_converge"]["wall_s"] / base["wall_s"], 2),
+                                                      one["first_converge"].get("machine"), bm)
 
 
 # --- output --------------------------------------------------------------------
@@ -752,6 +995,40 @@ def _mib(n):
     return n / MIB
 
 
+def _ratio(holder, key, value, spec):
+    """A derived ratio: 'shared' when withheld, marked * when one of its steps shared the machine."""
+    note = (holder.get("ratio_notes") or {}).get(key)
+    if note and note["withheld"]:
+        return "shared"
+    return fmt(value, spec) + ("*" if note and value is not None else "")
+
+
+def _shared_steps(res):
+    steps = []
+    if res.get("baseline") and shared_with(res["baseline"].get("machine")):
+        steps.append(("baseline", shared_with(res["baseline"]["machine"])))
+    wb = res["wheelhouse"].get("build")
+    if wb and shared_with(wb.get("machine")):
+        steps.append(("wheelhouse build", shared_with(wb["machine"])))
+    for source, k, e in _rows(res):
+        for what, step in (("first converge", e["first_converge"]), ("re-run", e.get("rerun"))):
+            if step and shared_with(step.get("machine")):
+                steps.append(("%s-%s %s" % (source, k, what), shared_with(step["machine"])))
+    return steps
+
+
+def _spread(a):
+    if not a:
+        return "-"
+    if a["min"] == a["max"]:
+        return "%g" % a["mean"]
+    return "%g [%g-%g]" % (a["mean"], a["min"], a["max"])
+
+
+def _cpu(c):
+    return "-" if not c else "%.1f+%.1f" % (c["controller"], c["other"])
+
+
 def table(res):
     out = []
     m = res["meta"]
@@ -763,32 +1040,60 @@ def table(res):
     out.append("pip cache: " + m["pip_cache"])
     out.append("")
     out.append("First converge and no-op re-run (forks = stations; wall time of the whole play)")
-    fmt_row = "%-24s %7s %9s %7s %8s %8s %9s %7s %6s %13s %6s"
+    fmt_row = "%-24s %7s %9s %7s %8s %8s %9s %7s %6s %6s"
     hdr = fmt_row % ("run", "wall s", "s/station", "x 1 stn", "x baseln", "rerun s", "rerun/1st", "changed",
-                     "cpu", "CPU-s/stn c+o", "cpu rr")
+                     "cpu", "cpu rr")
     out += [hdr, "-" * len(hdr)]
-
-    def cpu_per_station(machine, n):
-        if not machine or "controller_cpu_s" not in machine:
-            return "-"
-        return "%.0f+%.0f" % (machine["controller_cpu_s"] / n, machine["other_cpu_s"] / n)
     if b:
         out.append(fmt_row % ("baseline (baseline.sh)", "%.1f" % b["wall_s"], "%.1f" % b["wall_s"], "-", "1.00",
-                              "-", "-", "-", _busy(b.get("machine")), cpu_per_station(b.get("machine"), 1), "-"))
+                              "-", "-", "-", _busy(b.get("machine")), "-"))
     for source, k, e in rows:
         fc, rr = e["first_converge"], e.get("rerun") or {}
         out.append(fmt_row % (
             "%s, %s station%s" % (source, k, "" if k == "1" else "s"), "%.1f" % fc["wall_s"],
-            "%.1f" % fc["per_station_s"], fmt(e.get("ratio_vs_1_station"), "%.2f"),
-            fmt(e.get("ratio_vs_baseline"), "%.2f"), fmt(rr.get("wall_s")),
-            fmt(rr.get("share_of_first") and rr["share_of_first"] * 100, "%.0f%%"), fmt(rr.get("changed"), "%d"),
-            _busy(fc.get("machine")), cpu_per_station(fc.get("machine"), int(k)), _busy(rr.get("machine"))))
-    if res.get("ours_over_baseline") is not None:
-        out.append("ours / baseline (1 station, index install): %.2f" % res["ours_over_baseline"])
+            "%.1f" % fc["per_station_s"], _ratio(e, "ratio_vs_1_station", e.get("ratio_vs_1_station"), "%.2f"),
+            _ratio(e, "ratio_vs_baseline", e.get("ratio_vs_baseline"), "%.2f"), fmt(rr.get("wall_s")),
+            _ratio(e, "rerun_share_of_first", rr.get("share_of_first") and rr["share_of_first"] * 100, "%.0f%%")
+            if rr else "-", fmt(rr.get("changed"), "%d"), _busy(fc.get("machine")), _busy(rr.get("machine"))))
+    if "ours_over_baseline" in res:
+        out.append("ours / baseline (1 station, index install): %s"
+                   % _ratio(res, "ours_over_baseline", res["ours_over_baseline"], "%.2f"))
     out.append("cpu: host CPU busy during the first converge (cpu rr: the re-run), all %s cores; * = other "
                "ansible/pytest/pip jobs ran on this machine during the step (sampled every 5 s), so that time is not comparable" % m["cpus"])
-    out.append("CPU-s/stn c+o: CPU seconds per station of the first converge: c = controller (ansible-playbook, "
-               "forks, docker CLI), o = the rest of the host (dockerd, apt, pip, modules in the stations)")
+    shared = _shared_steps(res)
+    if shared:
+        out.append("steps that shared the machine with other heavy jobs%s: %s" % (
+            " (after waiting up to %s s for quiet)" % m["wait_quiet_s"] if m.get("wait_quiet_s") else "",
+            "; ".join("%s (%s)" % (step, ", ".join(jobs)) for step, jobs in shared)))
+        if m.get("allow_shared"):
+            out.append("ratios marked * compare such a step: indications only")
+        else:
+            out.append("shared = ratio withheld: a step it compares shared the machine with other heavy jobs, so "
+                       "its time says as much about them as about the role (--allow-shared prints it, marked *)")
+    out.append("")
+    out.append("Cost per station: module runs and round trips (EXEC + PUT + FETCH) from the connection log (-vvv); "
+               "CPU seconds controller + other")
+    fmt_row = "%-24s %12s %12s %14s %12s %12s %14s"
+    hdr = fmt_row % ("run", "1st modules", "1st trips", "1st CPU-s c+o", "rr modules", "rr trips", "rr CPU-s c+o")
+    out += [hdr, "-" * len(hdr)]
+    if b:
+        bc = b.get("connection") or {}
+        out.append(fmt_row % ("baseline (baseline.sh)", "-", fmt(bc.get("round_trips"), "%d"),
+                              _cpu(b.get("cpu_per_station_s")), "-", "-", "-"))
+    for source, k, e in rows:
+        fc, rr = e["first_converge"], e.get("rerun") or {}
+        c1, c2 = (fc.get("connection") or {}).get("per_station", {}), (rr.get("connection") or {}).get("per_station", {})
+        out.append(fmt_row % (
+            "%s, %s station%s" % (source, k, "" if k == "1" else "s"),
+            _spread(c1.get("module_runs")), _spread(c1.get("round_trips")), _cpu(fc.get("cpu_per_station_s")),
+            _spread(c2.get("module_runs")), _spread(c2.get("round_trips")), _cpu(rr.get("cpu_per_station_s"))))
+    out.append("modules: interpreter starts that run a module or a script (pipelined python3, python on a file in "
+               "an ansible-tmp dir, script with an interpreter); trips: every docker exec and file copy")
+    if b and b.get("connection"):
+        out.append("baseline: 1 docker exec running baseline.sh, which runs %s shell commands (sh -x trace)"
+                   % fmt(b["connection"].get("shell_commands"), "%d"))
+    out.append("CPU-s c+o: c = controller (ansible-playbook, forks, docker CLI), o = the rest of the host "
+               "(dockerd, apt, pip, modules in the stations, and any other job on the machine)")
     out.append("")
     out.append("Package index traffic: requests / MiB (HTTP bodies as sent)")
     fmt_row = "%-24s %16s %16s %20s %8s"
@@ -901,8 +1206,14 @@ def main():
     ap.add_argument("--quick", action="store_true", help="1 and 2 stations, 15 s settle time (for CI)")
     ap.add_argument("--collections-path", default=os.path.join(REPO, ".collections"),
                     help="where virinco.pywats is found (default: this checkout, through .collections)")
-    ap.add_argument("--wait-quiet", type=int, default=0, metavar="S",
-                    help="before each timed step, wait up to S seconds until no other ansible/pytest/pip job runs")
+    ap.add_argument("--wait-quiet", type=int, default=None, metavar="S",
+                    help="before each timed step, wait up to S seconds until no other ansible/pytest/pip job runs "
+                         "(default 600; --quick: 0)")
+    ap.add_argument("--allow-shared", action="store_true",
+                    help="print ratios of steps that shared the machine with other heavy jobs (marked *); "
+                         "--quick implies it")
+    ap.add_argument("--max-noop-module-runs", type=int, default=0, metavar="N",
+                    help="fail (exit 1) when a station's no-op re-run starts more than N modules (default 0: off)")
     ap.add_argument("--settle", type=float, default=None, help="seconds a station runs before it is measured")
     args = ap.parse_args()
     if args.stations is None:
@@ -913,6 +1224,12 @@ def main():
         args.rerun_stations = args.stations
     if args.settle is None:
         args.settle = 15 if args.quick else 60
+    if args.wait_quiet is None:
+        args.wait_quiet = 0 if args.quick else 600
+    if args.quick:
+        args.allow_shared = True
+    if args.max_noop_module_runs < 0:
+        ap.error("--max-noop-module-runs wants N >= 0")
     if args.no_wheelhouse:
         args.wheelhouse_stations = []
     elif args.wheelhouse_stations is None:
