@@ -54,6 +54,34 @@ def test_tampered_wheel_is_refused_before_any_change(debian12_station, ansible_e
     assert traces(debian12_station.run) == [], "the refused run left traces on the station"
 
 
+def test_wheelhouse_without_the_archive_for_the_stations_cpu_is_refused(debian12_station, ansible_env, wheelhouse,
+                                                                          tmp_path):
+    """A wheelhouse built before the per-CPU archives existed, its manifest intact."""
+    copy = tmp_path / "wheelhouse"
+    shutil.copytree(wheelhouse, copy)
+    (copy / "pywats-wheels-linux-x86_64.tar").unlink()
+    manifest = (copy / "SHA256SUMS").read_text().splitlines()
+    (copy / "SHA256SUMS").write_text("".join(line + "\n" for line in manifest if not line.endswith("x86_64.tar")))
+    case = {
+        "pywats_client_install_source": "wheelhouse",
+        "pywats_client_wheelhouse_dir": str(copy),
+        "bad_input_expected_msg": (
+            "The wheelhouse pywats_client_wheelhouse_dir (%s) has no pywats-wheels-linux-x86_64.tar, the archive of"
+            " the wheels for x86_64 stations that this station is sent. Build the wheelhouse with the"
+            " virinco.pywats.wheelhouse playbook and a target for x86_64; nothing was changed on the station." % copy),
+    }
+    extra = tmp_path / "case.json"
+    extra.write_text(json.dumps(case))
+    res = subprocess.run(
+        [ANSIBLE_PLAYBOOK, "-i", inventory(tmp_path, [(debian12_station.name, 18184)]),
+         os.path.join(BAD_INPUT, "play.yml"), "-e", "@" + os.path.join(BAD_INPUT, "base_vars.yml"),
+         "-e", "@" + str(extra)],
+        capture_output=True, text=True, env=ansible_env, timeout=300, check=False)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    assert "rescued=1" in res.stdout
+    assert traces(debian12_station.run) == [], "the refused run left traces on the station"
+
+
 @pytest.fixture(scope="module")
 def offline_fleet():
     names = ["pywats-it-offline-%d" % i for i in range(1, 5)]
