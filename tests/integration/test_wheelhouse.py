@@ -54,8 +54,7 @@ def test_tampered_wheel_is_refused_before_any_change(debian12_station, ansible_e
     assert traces(debian12_station.run) == [], "the refused run left traces on the station"
 
 
-def test_wheelhouse_without_the_archive_for_the_stations_cpu_is_refused(debian12_station, ansible_env, wheelhouse,
-                                                                          tmp_path):
+def test_wheelhouse_without_the_archive_for_the_stations_cpu_is_refused(debian12_station, ansible_env, wheelhouse, tmp_path):
     """A wheelhouse built before the per-CPU archives existed, its manifest intact."""
     copy = tmp_path / "wheelhouse"
     shutil.copytree(wheelhouse, copy)
