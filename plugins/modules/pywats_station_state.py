@@ -146,6 +146,14 @@ packages:
   returned: always
   type: dict
   sample: {"python3-venv": true, "libglib2.0-0": false}
+apt_lists_age:
+  description:
+    - Seconds since the apt package lists were last refreshed (C(/var/lib/apt/periodic/update-success-stamp),
+      else the lists directory, as M(ansible.builtin.apt)'s O(ansible.builtin.apt#module:cache_valid_time) reads them);
+      null when there are no lists.
+  returned: when O(package_manager) is V(apt)
+  type: int
+  sample: 812
 packages_missing:
   description: The packages asked for that are not installed, in the order asked.
   returned: always
@@ -203,6 +211,7 @@ import os
 import pwd
 import re
 import stat
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -310,6 +319,28 @@ def read_packages(module, names, manager):
     return parse(out, names)
 
 
+APT_STAMP = '/var/lib/apt/periodic/update-success-stamp'
+APT_LISTS = '/var/lib/apt/lists'
+
+
+def apt_lists_age(now=None, stamp=APT_STAMP, lists=APT_LISTS):
+    """Seconds since apt's lists were refreshed, as the apt module's cache_valid_time reads it
+    (the success stamp, else the lists directory); None when there are no package lists."""
+    try:
+        names = os.listdir(lists)
+    except OSError:
+        return None
+    if not [n for n in names if re.search(r'_Packages(\.[a-z0-9]+)?$', n)]:
+        return None
+    for path in (stamp, lists):
+        try:
+            mtime = os.stat(path).st_mtime
+        except OSError:
+            continue
+        return max(0, int((time.time() if now is None else now) - mtime))
+    return None
+
+
 def read_user(name, getpwnam=pwd.getpwnam, getgrgid=grp.getgrgid):
     try:
         entry = getpwnam(name)
@@ -394,6 +425,8 @@ def main():
     packages = read_packages(module, params['packages'], params['package_manager'])
     result['packages'] = packages
     result['packages_missing'] = [name for name in params['packages'] if not packages.get(name)]
+    if params['package_manager'] == 'apt':
+        result['apt_lists_age'] = apt_lists_age()
     if params['user']:
         result['user'] = read_user(params['user'])
     if params['group']:

@@ -126,3 +126,18 @@ def test_module_reads_and_changes_nothing(tree, monkeypatch):
     assert res["venv"] == {"python": False, "purelib": None, "versions": {"pywats-api": None}}
     assert res["packages"] == {} and res["packages_missing"] == []
     assert sorted(os.listdir(str(tree))) == before
+
+
+def test_apt_lists_age(tmp_path):
+    lists = tmp_path / "lists"
+    stamp = tmp_path / "update-success-stamp"
+    assert st.apt_lists_age(stamp=str(stamp), lists=str(lists)) is None
+    lists.mkdir()
+    (lists / "lock").write_text("")
+    assert st.apt_lists_age(stamp=str(stamp), lists=str(lists)) is None
+    (lists / "deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4").write_text("")
+    os.utime(str(lists), (1000, 1000))
+    assert st.apt_lists_age(now=1600, stamp=str(stamp), lists=str(lists)) == 600
+    stamp.write_text("")
+    os.utime(str(stamp), (1500, 1500))
+    assert st.apt_lists_age(now=1600, stamp=str(stamp), lists=str(lists)) == 100
