@@ -27,6 +27,21 @@ def inventory(tmp_path, hosts):
     return str(path)
 
 
+def assert_refused(station, ansible_env, tmp_path, case):
+    """The bad-input play with this case: the role refuses it with the case's message and
+    leaves no trace on the station."""
+    extra = tmp_path / "case.json"
+    extra.write_text(json.dumps(case))
+    res = subprocess.run(
+        [ANSIBLE_PLAYBOOK, "-i", inventory(tmp_path, [(station.name, 18184)]),
+         os.path.join(BAD_INPUT, "play.yml"), "-e", "@" + os.path.join(BAD_INPUT, "base_vars.yml"),
+         "-e", "@" + str(extra)],
+        capture_output=True, text=True, env=ansible_env, timeout=300, check=False)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
+    assert "rescued=1" in res.stdout
+    assert traces(station.run) == [], "the refused run left traces on the station"
+
+
 def test_tampered_wheel_is_refused_before_any_change(debian12_station, ansible_env, wheelhouse, tmp_path):
     assert traces(debian12_station.run) == []
     copy = tmp_path / "wheelhouse"
@@ -42,16 +57,7 @@ def test_tampered_wheel_is_refused_before_any_change(debian12_station, ansible_e
             " manifest (tampered or corrupt): %s. Rebuild it with the virinco.pywats.wheelhouse playbook,"
             " or restore the files." % (copy, victim)),
     }
-    extra = tmp_path / "case.json"
-    extra.write_text(json.dumps(case))
-    res = subprocess.run(
-        [ANSIBLE_PLAYBOOK, "-i", inventory(tmp_path, [(debian12_station.name, 18184)]),
-         os.path.join(BAD_INPUT, "play.yml"), "-e", "@" + os.path.join(BAD_INPUT, "base_vars.yml"),
-         "-e", "@" + str(extra)],
-        capture_output=True, text=True, env=ansible_env, timeout=300, check=False)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
-    assert "rescued=1" in res.stdout
-    assert traces(debian12_station.run) == [], "the refused run left traces on the station"
+    assert_refused(debian12_station, ansible_env, tmp_path, case)
 
 
 def test_wheelhouse_without_the_archive_for_the_stations_cpu_is_refused(debian12_station, ansible_env, wheelhouse, tmp_path):
@@ -71,16 +77,7 @@ def test_wheelhouse_without_the_archive_for_the_stations_cpu_is_refused(debian12
             " the wheels for x86_64 stations that this station is sent. Build the wheelhouse with the"
             " virinco.pywats.wheelhouse playbook and a target for x86_64; nothing was changed on the station." % copy),
     }
-    extra = tmp_path / "case.json"
-    extra.write_text(json.dumps(case))
-    res = subprocess.run(
-        [ANSIBLE_PLAYBOOK, "-i", inventory(tmp_path, [(debian12_station.name, 18184)]),
-         os.path.join(BAD_INPUT, "play.yml"), "-e", "@" + os.path.join(BAD_INPUT, "base_vars.yml"),
-         "-e", "@" + str(extra)],
-        capture_output=True, text=True, env=ansible_env, timeout=300, check=False)
-    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-2000:]
-    assert "rescued=1" in res.stdout
-    assert traces(debian12_station.run) == [], "the refused run left traces on the station"
+    assert_refused(debian12_station, ansible_env, tmp_path, case)
 
 
 @pytest.fixture(scope="module")
